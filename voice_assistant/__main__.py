@@ -1,0 +1,5 @@
+"""Allow ``python -m voice_assistant``."""
+
+from voice_assistant.cli import main
+
+raise SystemExit(main())

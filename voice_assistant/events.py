@@ -1,0 +1,64 @@
+"""Frozen value types that travel through the assistant's single event queue.
+
+This module imports nothing of ours so every other module can depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the user said (typed or recognised).
+
+    ``text`` is empty when the recogniser rejected the audio (silence or
+    out-of-vocabulary speech). ``confidence`` is 0..1; typed text is 1.0.
+    """
+
+    text: str
+    confidence: float = 1.0
+    source: str = "text"  # "text" | "audio"
+
+
+@dataclass(frozen=True)
+class InputClosed:
+    """The input ended (stdin EOF, last scripted WAV used)."""
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """An input or output device failed; ``message`` is for the user."""
+
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class TimerEvent:
+    """Something the session timer wants said (or done) at ``due`` seconds.
+
+    ``kind`` is one of: start, halfway, one_minute, times_up, times_up_repeat,
+    final_chime, rest_start, phase_next, plan_done, remaining.
+    """
+
+    kind: str
+    due: float
+    text: str
+    phase: str = ""
+    phase_index: int = 0
+    needs_confirmation: bool = False
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The phrases the recogniser should listen for right now.
+
+    ``phrases`` are whole phrases in lower case ("yes", "not sure",
+    "two days ago"); anything else must come back as not understood.
+    ``critical`` phrases are safety-relevant: heard with low confidence they
+    are confirmed before use.
+    """
+
+    phrases: tuple[str, ...]
+    critical: frozenset[str] = field(default_factory=frozenset)
