@@ -1,0 +1,470 @@
+"""The triage conversation as a state machine built from ``dialogs/``.
+
+Pure logic: answers in, turns (what to say, what is awaited) out. The
+``transitions`` machine holds the state; the decision table chooses where the
+``advance`` trigger goes, so questions are asked only while the decision still
+needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine
+
+from voice_assistant.dialog.matching import PhraseMatcher, normalize
+from voice_assistant.dialog.onset import _read_number, onset_phrases, parse_onset_hours
+from voice_assistant.dialog.rules import decide
+from voice_assistant.dialog.script import Advice, DialogScript, FactValue, Question
+from voice_assistant.events import Transcript, Vocabulary
+
+GREETING = "greeting"
+CONFIRMING = "confirming"
+RECOMMENDATION = "recommendation"
+OFFER_TIMER = "offer_timer"
+TIMING = "timing"
+DONE = "done"
+OFFER_EXPECTS = ("start", "minutes", "decline")
+CONFIRM_EXPECTS = ("yes", "no")
+
+PlanSteps = tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to use, how urgently to get help, and the timed plan."""
+
+    kind: str
+    urgency: str | None
+    plan: PlanSteps
+    advice_id: str
+    row: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "urgency": self.urgency,
+            "plan": [{"phase": phase, "minutes": minutes} for phase, minutes in self.plan],
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One thing the assistant says, and what it waits for afterwards."""
+
+    state: str
+    say: str
+    expects: tuple[str, ...] = ()
+    recommendation: Recommendation | None = None
+    start_timer: bool = False
+    minutes: float | None = None
+    end: bool = False
+
+
+@dataclass
+class _Pending:
+    question: Question
+    answer: str
+
+
+@dataclass
+class ConversationOptions:
+    """Hooks into the rest of the product, all optional for plain triage."""
+
+    plans: Mapping[str, PlanSteps] = field(default_factory=dict)
+    # Refusal text when the requested minutes are not allowed, else None.
+    check_minutes: Callable[[float], str | None] = lambda minutes: None
+    # Refusal text when the last application of this kind was too recent.
+    check_gap: Callable[[Recommendation], str | None] = lambda rec: None
+    low_confidence: float = 0.5
+
+
+class Conversation:
+    """Drives one triage conversation from greeting to advice and timer offer."""
+
+    def __init__(self, script: DialogScript, options: ConversationOptions | None = None) -> None:
+        self.script = script
+        self.options = options or ConversationOptions()
+        self.facts: dict[str, FactValue] = {}
+        self.answers: list[tuple[str, str, str]] = []  # (question id, answer, heard text)
+        self.recommendation: Recommendation | None = None
+        self.minutes: float | None = None
+        self._misses = 0
+        self._pending: _Pending | None = None
+        self._target = ""
+        self._last_turn: Turn | None = None
+        self._matchers: dict[str, PhraseMatcher] = {}
+        self._facts_to_question = {q.fact: q for q in script.questions}
+        question_ids = [q.id for q in script.questions]
+        states = [GREETING, *question_ids, CONFIRMING, RECOMMENDATION, OFFER_TIMER, TIMING, DONE]
+        self.machine = Machine(
+            model=self,
+            states=states,
+            initial=GREETING,
+            queued=True,
+            auto_transitions=False,
+            model_attribute="state",
+        )
+        for source in [GREETING, *question_ids, CONFIRMING]:
+            for dest in [*question_ids, RECOMMENDATION]:
+                self.machine.add_transition(
+                    "advance", source, dest, conditions=[self._heads_to(dest)]
+                )
+        for question_id in question_ids:
+            self.machine.add_transition("confirm", question_id, CONFIRMING)
+        self.machine.add_transition("offer", RECOMMENDATION, OFFER_TIMER)
+        self.machine.add_transition("begin_timing", OFFER_TIMER, TIMING)
+        self.machine.add_transition("restart", [*question_ids, CONFIRMING, OFFER_TIMER], GREETING)
+        self.machine.add_transition("finish", "*", DONE)
+
+    # Set by the transitions machine (triggers are bound onto the model).
+    state: str
+    advance: Callable[[], bool]
+    confirm: Callable[[], bool]
+    offer: Callable[[], bool]
+    begin_timing: Callable[[], bool]
+    restart: Callable[[], bool]
+    finish: Callable[[], bool]
+
+    # --- public API -----------------------------------------------------------------
+
+    def start(self) -> list[Turn]:
+        """The greeting and the first question."""
+        return [self._turn(GREETING, self.script.greeting), *self._advance()]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (DONE, TIMING)
+
+    def expects(self) -> tuple[str, ...]:
+        if self.state == CONFIRMING:
+            return CONFIRM_EXPECTS
+        if self.state == OFFER_TIMER:
+            return OFFER_EXPECTS
+        question = self._current_question()
+        return question.expects if question else ()
+
+    def vocabulary(self) -> Vocabulary:
+        """Phrases the recogniser should listen for in the current state."""
+        phrases: set[str] = set()
+        for command in self.script.commands.values():
+            phrases.update(command.phrases)
+        critical: set[str] = set()
+        question = self._current_question()
+        for name in self.expects():
+            if name == "onset":
+                phrases.update(onset_phrases(self.script.onset))
+                phrases.update(self.script.answers["unsure"].phrases)
+            elif name == "minutes":
+                phrases.update(_minute_phrases())
+            elif name in self.script.answers:
+                phrases.update(self.script.answers[name].phrases)
+                if question and name in question.confirm_if_unclear:
+                    critical.update(self.script.answers[name].phrases)
+        return Vocabulary(tuple(sorted(phrases)), frozenset(critical))
+
+    def hear(self, transcript: Transcript) -> list[Turn]:
+        """React to one reply (typed or recognised; empty text = not understood)."""
+        if self.state in (DONE, TIMING, GREETING, RECOMMENDATION):
+            return []
+        if not transcript.text.strip():
+            return self._miss(silence=transcript.source == "audio" and transcript.confidence == 0)
+        matched = self._matcher().find(transcript.text)
+        names = [n for n in matched.names if n in self.script.commands]
+        answers = [n for n in matched.names if n not in self.script.commands]
+        if "stop" in names:
+            return self.stop()
+        if "start_over" in names:
+            return self._start_over()
+        if self.state == CONFIRMING:
+            return self._hear_confirmation(answers)
+        if self.state == OFFER_TIMER:
+            return self._hear_offer(transcript.text, answers, names)
+        question = self._current_question()
+        assert question is not None
+        if question.kind == "onset":
+            return self._hear_onset(question, transcript, answers, names)
+        answer = _choose(answers)
+        if answer is None:
+            if "help" in names:
+                return [self._help_turn(question)]
+            if "repeat" in names and self._last_turn is not None:
+                return [self._repeat_question(question)]
+            return self._miss()
+        if (
+            transcript.source == "audio"
+            and transcript.confidence < self.options.low_confidence
+            and answer in question.confirm_if_unclear
+        ):
+            self._pending = _Pending(question, answer)
+            self.confirm()
+            return [
+                self._turn(
+                    CONFIRMING,
+                    self.script.message(
+                        "confirm_low_confidence", answer=self.script.answers[answer].say_as
+                    ),
+                )
+            ]
+        self._record(question, answer, question.values[answer], transcript.text)
+        return self._advance()
+
+    def silence(self) -> list[Turn]:
+        """Nothing was said before the listening limit."""
+        return self.hear(Transcript("", 0.0, "audio"))
+
+    def stop(self) -> list[Turn]:
+        self.finish()
+        return [self._turn(DONE, self.script.message("stopped"), end=True)]
+
+    def input_closed(self) -> list[Turn]:
+        if self.state == DONE:
+            return []
+        self.finish()
+        return [self._turn(DONE, self.script.message("input_closed"), end=True)]
+
+    def end(self, text: str | None = None) -> list[Turn]:
+        self.finish()
+        return [self._turn(DONE, text or self.script.message("goodbye"), end=True)]
+
+    def repeat_last(self) -> Turn | None:
+        return self._last_turn
+
+    # --- internals ------------------------------------------------------------------
+
+    def _heads_to(self, dest: str) -> Callable[[], bool]:
+        return lambda: self._target == dest
+
+    def _current_question(self) -> Question | None:
+        if self.state == CONFIRMING and self._pending:
+            return self._pending.question
+        for question in self.script.questions:
+            if question.id == self.state:
+                return question
+        return None
+
+    def _matcher(self) -> PhraseMatcher:
+        key = self.state if self.state != CONFIRMING else "_confirm"
+        if key not in self._matchers:
+            names: dict[str, tuple[str, ...]] = {
+                name: answer.phrases for name, answer in self.script.commands.items()
+            }
+            for name in self.expects():
+                if name in self.script.answers:
+                    names[name] = self.script.answers[name].phrases
+            if "onset" in self.expects():
+                names["unsure"] = self.script.answers["unsure"].phrases
+            self._matchers[key] = PhraseMatcher(names)
+        return self._matchers[key]
+
+    def _turn(self, state: str, say: str, **extra: Any) -> Turn:
+        turn = Turn(state=state, say=say, expects=self.expects() if state == self.state else (),
+                    **extra)
+        if not extra.get("end") and turn.expects:
+            self._last_turn = turn
+        return turn
+
+    def _ask(self, question: Question, text: str | None = None) -> Turn:
+        return self._turn(question.id, text or question.ask)
+
+    def _advance(self) -> list[Turn]:
+        """Move to the next needed question, or to the advice."""
+        self._misses = 0
+        decision = decide(self.script.rules, self.facts)
+        if decision.rule is None:
+            question = self._first_question_for(decision.missing)
+            self._target = question.id
+            self.advance()
+            return [self._ask(question)]
+        self._target = RECOMMENDATION
+        self.advance()
+        advice = self.script.advice[decision.rule.advice]
+        recommendation = Recommendation(
+            kind=advice.kind,
+            urgency=advice.urgency,
+            plan=self.options.plans.get(advice.plan or "", ()),
+            advice_id=decision.rule.advice,
+            row=decision.rule.row,
+        )
+        self.recommendation = recommendation
+        turns = [
+            self._turn(RECOMMENDATION, self._advice_text(advice), recommendation=recommendation)
+        ]
+        if advice.kind == "seek_care" or not recommendation.plan:
+            return turns + self.end()
+        refusal = self.options.check_gap(recommendation)
+        if refusal:
+            return turns + self.end(refusal)
+        self.offer()
+        turns.append(self._turn(OFFER_TIMER, self.script.message("offer_timer")))
+        return turns
+
+    def _advice_text(self, advice: Advice) -> str:
+        parts = [advice.say.strip()]
+        if advice.safety:
+            parts.extend(line.strip() for line in self.script.safety_lines)
+        return " ".join(parts)
+
+    def _first_question_for(self, facts: Sequence[str]) -> Question:
+        wanted = set(facts)
+        for question in self.script.questions:
+            if question.fact in wanted:
+                return question
+        raise LookupError(f"no question sets any of {sorted(wanted)}")
+
+    def _record(self, question: Question, answer: str, value: FactValue, heard: str) -> None:
+        self.facts[question.fact] = value
+        self.answers.append((question.id, answer, heard))
+
+    def _miss(self, silence: bool = False) -> list[Turn]:
+        self._misses += 1
+        prefix = (
+            self.script.device_messages.get("silence", "")
+            if silence
+            else self.script.message("not_understood")
+        )
+        limit = int(self.script.messages["misses_before_listing"])
+        if self._misses >= limit:
+            body = self.script.message("list_answers", answers=self._answer_list())
+        elif self.state == OFFER_TIMER:
+            body = self.script.message("offer_timer_reprompt")
+        elif self.state == CONFIRMING:
+            body = self.script.message(
+                "confirm_low_confidence",
+                answer=self.script.answers[self._pending.answer].say_as if self._pending else "",
+            )
+        else:
+            question = self._current_question()
+            body = question.reprompt if question else ""
+        return [self._turn(self.state, f"{prefix} {body}".strip())]
+
+    def _answer_list(self) -> str:
+        names = []
+        for name in self.expects():
+            if name == "onset":
+                names.append("when it started, like yesterday or two weeks ago")
+            elif name == "minutes":
+                names.append("a number of minutes from five to twenty")
+            elif name in self.script.answers:
+                names.append(self.script.answers[name].say_as)
+        if len(names) > 1:
+            return ", ".join(names[:-1]) + ", or " + names[-1]
+        return names[0] if names else ""
+
+    def _help_turn(self, question: Question) -> Turn:
+        if question.help:
+            return self._ask(question, question.help)
+        return self._ask(question, self.script.message("help_question", answers=self._answer_list()))
+
+    def _repeat_question(self, question: Question) -> Turn:
+        return self._ask(question)
+
+    def _start_over(self) -> list[Turn]:
+        self.facts.clear()
+        self.answers.append(("start_over", "start_over", ""))
+        self._pending = None
+        self.minutes = None
+        self.restart()
+        first = self._turn(GREETING, self.script.message("start_over"))
+        return [first, *self._advance()]
+
+    def _hear_confirmation(self, answers: list[str]) -> list[Turn]:
+        pending = self._pending
+        assert pending is not None
+        answer = _choose(answers)
+        if answer == "yes":
+            self._pending = None
+            question = pending.question
+            self._record(question, pending.answer, question.values[pending.answer], "confirmed")
+            return self._advance()
+        if answer in ("no", "unsure"):
+            self._pending = None
+            self._target = pending.question.id
+            self.advance()
+            return [self._ask(pending.question, self.script.message("confirm_again") + " "
+                              + pending.question.ask)]
+        return self._miss()
+
+    def _hear_onset(
+        self, question: Question, transcript: Transcript, answers: list[str], names: list[str]
+    ) -> list[Turn]:
+        hours = parse_onset_hours(transcript.text, self.script.onset)
+        if hours is None and "unsure" in answers and question.unsure_value is not None:
+            self._record(question, "unsure", question.unsure_value, transcript.text)
+            return self._advance()
+        if hours is None:
+            if "help" in names:
+                return [self._help_turn(question)]
+            if "repeat" in names:
+                return [self._repeat_question(question)]
+            return self._miss()
+        acute = hours <= (question.acute_max_hours or 0)
+        self._record(question, f"{hours:g} hours", acute, transcript.text)
+        return self._advance()
+
+    def _hear_offer(self, text: str, answers: list[str], names: list[str]) -> list[Turn]:
+        minutes = _minutes_in(text)
+        if minutes is not None:
+            refusal = self.options.check_minutes(minutes)
+            if refusal:
+                return [self._turn(OFFER_TIMER, refusal)]
+            self.minutes = minutes
+            if "start" not in answers:
+                spoken = _spoken_number(minutes)
+                text = self.script.message("minutes_set", minutes=spoken)
+                return [self._turn(OFFER_TIMER, text[:1].upper() + text[1:])]
+        if "start" in answers and "decline" not in answers:
+            self.begin_timing()
+            return [Turn(state=TIMING, say="", start_timer=True, minutes=self.minutes)]
+        if "decline" in answers:
+            return self.end(self.script.message("declined"))
+        if minutes is not None:
+            return []
+        if "help" in names:
+            return [self._turn(OFFER_TIMER, self.script.message("offer_timer_help"))]
+        if "repeat" in names:
+            return [self._turn(OFFER_TIMER, self.script.message("offer_timer"))]
+        if "minutes" in normalize(text) or "minute" in normalize(text):
+            return [self._turn(OFFER_TIMER, self.script.message("minutes_question"))]
+        return self._miss()
+
+
+def _choose(answers: list[str]) -> str | None:
+    """One answer name, or None when there is none or they conflict."""
+    distinct = set(answers)
+    if len(distinct) == 1:
+        return answers[0]
+    if "unsure" in distinct:
+        return "unsure"
+    return None
+
+
+def _minutes_in(text: str) -> float | None:
+    words = normalize(text)
+    for index in range(len(words)):
+        number = _read_number(words, index)
+        if number is None:
+            continue
+        value, used = number
+        rest = words[index + used : index + used + 1]
+        if rest in (["minutes"], ["minute"], ["mins"], ["min"]) or len(words) <= 3:
+            return value
+    return None
+
+
+def _spoken_number(value: float) -> str:
+    from voice_assistant.dialog.onset import number_to_words
+
+    return number_to_words(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _minute_phrases() -> list[str]:
+    from voice_assistant.dialog.onset import number_to_words
+
+    phrases = []
+    for minutes in range(1, 61):
+        word = number_to_words(minutes)
+        phrases += [f"{word} minutes", f"make it {word} minutes", f"{word} minutes please"]
+    return phrases

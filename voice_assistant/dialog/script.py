@@ -1,0 +1,285 @@
+"""Load and validate the conversation content in ``dialogs/``.
+
+Loading is layered (files -> YAML text -> dicts) so tests can pass YAML
+strings. Every problem is reported with the file, the key and what is wrong,
+as a ``DialogDataError`` — never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from voice_assistant.errors import DialogDataError
+
+FactValue = bool | str
+FILES = ("triage.yaml", "answers.yaml", "advice.yaml", "messages.yaml", "onset.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Answer(_Strict):
+    say_as: str
+    phrases: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("phrases")
+    @classmethod
+    def _lower_nonempty(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in phrases:
+            if not phrase.strip():
+                raise ValueError("a phrase is empty")
+        return tuple(p.strip().lower() for p in phrases)
+
+
+class AnswersFile(_Strict):
+    answers: dict[str, Answer]
+    commands: dict[Literal["repeat", "help", "stop", "start_over"], Answer]
+
+
+class Question(_Strict):
+    id: str
+    fact: str
+    ask: str = Field(min_length=1)
+    reprompt: str = Field(min_length=1)
+    help: str | None = None
+    kind: Literal["choice", "onset"] = "choice"
+    expects: tuple[str, ...] = Field(min_length=1)
+    values: dict[str, FactValue] = Field(default_factory=dict)
+    acute_max_hours: float | None = None
+    unsure_value: bool | None = None
+    confirm_if_unclear: tuple[str, ...] = ()
+
+
+class Rule(_Strict):
+    row: int
+    when: dict[str, Any]
+    advice: str
+
+
+class TriageFile(_Strict):
+    greeting: str
+    questions: tuple[Question, ...] = Field(min_length=1)
+    decision_table: tuple[Rule, ...] = Field(min_length=1)
+
+
+class Advice(_Strict):
+    kind: Literal["ice", "heat", "ice_then_heat", "seek_care"]
+    urgency: Literal["emergency", "today", "ask_first"] | None = None
+    plan: str | None = None
+    safety: bool
+    say: str = Field(min_length=1)
+
+
+class AdviceFile(_Strict):
+    advice: dict[str, Advice]
+    safety_lines: tuple[str, ...] = Field(min_length=1)
+
+
+class MessagesFile(_Strict):
+    conversation: dict[str, str | int]
+    devices: dict[str, str]
+
+
+class OnsetFile(_Strict):
+    expressions: dict[str, float]
+    units: dict[str, float]
+    quantities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class DialogScript:
+    """Everything the conversation says and understands, validated."""
+
+    greeting: str
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    answers: Mapping[str, Answer]
+    commands: Mapping[str, Answer]
+    advice: Mapping[str, Advice]
+    safety_lines: tuple[str, ...]
+    messages: Mapping[str, str | int]
+    device_messages: Mapping[str, str]
+    onset: OnsetFile
+    source: Path | None = None
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def message(self, key: str, **values: object) -> str:
+        return str(self.messages[key]).format(**values)
+
+
+REQUIRED_MESSAGES = (
+    "not_understood",
+    "misses_before_listing",
+    "list_answers",
+    "help_question",
+    "confirm_low_confidence",
+    "start_over",
+    "stopped",
+    "goodbye",
+    "input_closed",
+    "offer_timer",
+    "offer_timer_reprompt",
+    "offer_timer_help",
+    "declined",
+    "timer_commands_help",
+)
+
+
+def load_script(directory: Path) -> DialogScript:
+    """Read every dialog file in ``directory`` and check they fit together."""
+    texts: dict[str, str] = {}
+    for name in FILES:
+        path = directory / name
+        try:
+            texts[name] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DialogDataError(
+                f"{path}: file missing. Restore it from the repository (git checkout dialogs/)."
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DialogDataError(f"{path}: cannot be read ({exc}).") from None
+    return script_from_yaml(texts, directory)
+
+
+def script_from_yaml(texts: Mapping[str, str], directory: Path | None = None) -> DialogScript:
+    """Build a script from YAML texts keyed by file name."""
+    data: dict[str, Any] = {}
+    for name, text in texts.items():
+        where = str(directory / name) if directory else name
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise DialogDataError(f"{where}: not valid YAML{line}: {problem}.") from None
+        if not isinstance(loaded, dict):
+            raise DialogDataError(f"{where}: expected a mapping of keys at the top level.")
+        data[name] = loaded
+    return script_from_dicts(data, directory)
+
+
+def _parse(model: type[_Strict], name: str, raw: Any, directory: Path | None) -> Any:
+    where = str(directory / name) if directory else name
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors()[:5]:
+            key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+            hint = ""
+            if "[key]" in key:
+                hint = ' (keys must be text: write "yes": and "no": in quotes)'
+            problems.append(f"{where}: key '{key}': {error['msg']}{hint}")
+        raise DialogDataError("\n".join(problems)) from None
+
+
+def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) -> DialogScript:
+    """Validate parsed dialog data and cross-check references between files."""
+    for name in FILES:
+        if name not in data:
+            raise DialogDataError(f"{name}: file missing from the dialog data.")
+    triage: TriageFile = _parse(TriageFile, "triage.yaml", data["triage.yaml"], directory)
+    answers: AnswersFile = _parse(AnswersFile, "answers.yaml", data["answers.yaml"], directory)
+    advice: AdviceFile = _parse(AdviceFile, "advice.yaml", data["advice.yaml"], directory)
+    messages: MessagesFile = _parse(
+        MessagesFile, "messages.yaml", data["messages.yaml"], directory
+    )
+    onset: OnsetFile = _parse(OnsetFile, "onset.yaml", data["onset.yaml"], directory)
+    script = DialogScript(
+        greeting=triage.greeting,
+        questions=triage.questions,
+        rules=triage.decision_table,
+        answers=answers.answers,
+        commands=answers.commands,
+        advice=advice.advice,
+        safety_lines=advice.safety_lines,
+        messages=messages.conversation,
+        device_messages=messages.devices,
+        onset=onset,
+        source=directory,
+    )
+    _cross_check(script, directory)
+    return script
+
+
+def _fail(directory: Path | None, name: str, key: str, problem: str) -> DialogDataError:
+    where = str(directory / name) if directory else name
+    return DialogDataError(f"{where}: key '{key}': {problem}")
+
+
+def _cross_check(script: DialogScript, directory: Path | None) -> None:
+    for command in ("repeat", "help", "stop", "start_over"):
+        if command not in script.commands:
+            raise _fail(directory, "answers.yaml", f"commands.{command}", "missing")
+    for key in REQUIRED_MESSAGES:
+        if key not in script.messages:
+            raise _fail(directory, "messages.yaml", f"conversation.{key}", "missing")
+    facts: dict[str, Question] = {}
+    ids: set[str] = set()
+    for index, question in enumerate(script.questions):
+        key = f"questions.{index}"
+        if question.id in ids:
+            raise _fail(directory, "triage.yaml", f"{key}.id", f"'{question.id}' used twice")
+        ids.add(question.id)
+        facts[question.fact] = question
+        if question.kind == "onset":
+            if question.acute_max_hours is None:
+                raise _fail(directory, "triage.yaml", key, "an onset question needs acute_max_hours")
+            continue
+        for expected in question.expects:
+            if expected not in script.answers:
+                known = ", ".join(sorted(script.answers))
+                raise _fail(
+                    directory,
+                    "triage.yaml",
+                    f"{key}.expects",
+                    f"unknown answer '{expected}' (answers.yaml defines: {known})",
+                )
+            if expected not in question.values:
+                raise _fail(
+                    directory, "triage.yaml", f"{key}.values", f"no value for answer '{expected}'"
+                )
+    for index, rule in enumerate(script.rules):
+        key = f"decision_table.{index}"
+        if rule.advice not in script.advice:
+            raise _fail(directory, "triage.yaml", f"{key}.advice", f"unknown advice '{rule.advice}'")
+        for fact in _facts_in(rule.when, directory, key):
+            if fact not in facts:
+                raise _fail(
+                    directory, "triage.yaml", f"{key}.when", f"no question sets fact '{fact}'"
+                )
+    for name, advice in script.advice.items():
+        if advice.kind == "seek_care" and advice.plan is not None:
+            raise _fail(directory, "advice.yaml", f"advice.{name}.plan", "seek_care has no plan")
+        if advice.kind != "seek_care" and advice.plan is None:
+            raise _fail(directory, "advice.yaml", f"advice.{name}.plan", "a plan is required")
+        if advice.kind == "seek_care" and advice.urgency is None:
+            raise _fail(directory, "advice.yaml", f"advice.{name}.urgency", "required for seek_care")
+
+
+def _facts_in(condition: Mapping[str, Any], directory: Path | None, key: str) -> list[str]:
+    found: list[str] = []
+    for name, value in condition.items():
+        if name in ("any", "all"):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise _fail(directory, "triage.yaml", f"{key}.when.{name}", "must be a list of maps")
+            for part in value:
+                found.extend(_facts_in(part, directory, key))
+        elif isinstance(value, dict | list):
+            raise _fail(directory, "triage.yaml", f"{key}.when.{name}", "must be a plain value")
+        else:
+            found.append(name)
+    return found
