@@ -62,3 +62,27 @@ class Vocabulary:
 
     phrases: tuple[str, ...]
     critical: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Nobody spoke before the listening limit (the question is asked again)."""
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """SIGINT/SIGTERM: say goodbye, record any session as interrupted, exit 0."""
+
+    reason: str = "signal"
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """An input that should only be delivered when the assistant's clock reaches ``at``.
+
+    Scripted input (``--text`` lines or ``--audio-in`` files) may carry a time
+    ("@90 how long left") to act out a conversation during a timed session.
+    """
+
+    at: float
+    event: object

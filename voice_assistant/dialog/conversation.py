@@ -61,6 +61,7 @@ class Turn:
     start_timer: bool = False
     minutes: float | None = None
     end: bool = False
+    chime: bool = False
 
 
 @dataclass

@@ -1,0 +1,188 @@
+"""The one place that picks real adapters and wires the assistant together."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from voice_assistant import paths
+from voice_assistant.assistant import Assistant
+from voice_assistant.clock import MonotonicClock
+from voice_assistant.config import Settings, choose_config_path, load_settings, merge_overrides
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
+from voice_assistant.dialog.script import DialogScript, load_script
+from voice_assistant.errors import AssistantError, ConfigError
+from voice_assistant.events import InputClosed, Shutdown
+from voice_assistant.output import JsonSink, PlainSink, TurnSink
+from voice_assistant.ports import Speaker
+from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_MISSING = 1
+EXIT_USAGE = 2
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the command the user asked for; turn expected failures into words."""
+    try:
+        if args.command == "devices":
+            return _devices()
+        if args.command == "recognize":
+            return _recognize(args)
+        if args.command == "models":
+            return _models(args)
+        settings = build_settings(args)
+        if args.command == "history":
+            return _history(settings, args.limit)
+        if args.command == "doctor":
+            return _doctor(settings, args)
+        return run_assistant(args, settings)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except AssistantError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_MISSING
+
+
+def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings:
+    """Settings file first, then the flags the user typed."""
+    path, explicit = choose_config_path(getattr(args, "config", None))
+    result = load_settings(path, explicit=explicit)
+    if report:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+    overrides: dict[str, Any] = {
+        "voice": getattr(args, "voice", None),
+        "rate": getattr(args, "rate", None),
+        "volume": getattr(args, "volume", None),
+        "input_device": getattr(args, "device", None),
+        "output_device": getattr(args, "output_device", None),
+        "engine": getattr(args, "engine", None),
+        "vosk_model": getattr(args, "vosk_model", None),
+        "wake": getattr(args, "wake", None),
+        "wake_phrase": getattr(args, "wake_phrase", None),
+        "data_dir": getattr(args, "data_dir", None),
+        "clock_speed": getattr(args, "clock_speed", None),
+        "mute": True if getattr(args, "mute", False) else None,
+        "log_level": "DEBUG" if getattr(args, "verbose", False) else None,
+    }
+    return merge_overrides(
+        result.settings, overrides, option_names={"input_device": "--device"}
+    )
+
+
+def load_dialogs(args: argparse.Namespace) -> DialogScript:
+    directory = getattr(args, "dialogs", None) or paths.dialogs_dir()
+    return load_script(Path(directory))
+
+
+def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        script = load_dialogs(args)
+    except AssistantError as exc:
+        print(str(exc), file=sys.stderr)
+        print("The dialog files are broken, so I can't start.", file=sys.stderr)
+        return EXIT_USAGE
+    sink: TurnSink = JsonSink() if args.json else PlainSink()
+    clock = MonotonicClock(settings.clock_speed)
+    inbox: queue.Queue[object] = queue.Queue()
+    speaker = build_speaker(settings, args, script, sink)
+    conversation = Conversation(script, ConversationOptions())
+    assistant = Assistant(conversation, speaker, clock, sink)
+    _start_text_input(inbox)
+    _install_signal_handlers(inbox)
+    return assistant.run(inbox)
+
+
+def build_speaker(
+    settings: Settings, args: argparse.Namespace, script: DialogScript, sink: TurnSink
+) -> Speaker:
+    """The loudspeaker (unless muted), plus WAV files with --save-speech."""
+    speakers: list[Speaker] = []
+    if not settings.mute:
+        speakers.append(_loudspeaker(settings, script, sink))
+    save_dir = getattr(args, "save_speech", None)
+    if save_dir is not None:
+        from voice_assistant.adapters.tts_pyttsx3 import WavRecordingSpeaker
+
+        speakers.append(
+            _guarded(WavRecordingSpeaker(Path(save_dir), rate=settings.rate, voice=settings.voice),
+                     script, sink)
+        )
+    if not speakers:
+        return SilentSpeaker()
+    return speakers[0] if len(speakers) == 1 else TeeSpeaker(speakers)
+
+
+def _guarded(speaker: Speaker, script: DialogScript, sink: TurnSink) -> Speaker:
+    template = script.device_messages["no_speaker"]
+    return FallbackSpeaker(speaker, sink.notice, lambda detail: template.format(detail=detail))
+
+
+def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Speaker:
+    template = script.device_messages["no_speaker"]
+    try:
+        from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+
+        speaker: Speaker = Pyttsx3Speaker(
+            rate=settings.rate,
+            volume=settings.volume,
+            voice=settings.voice,
+            output_device=settings.output_device,
+        )
+    except AssistantError as exc:
+        sink.notice(template.format(detail=str(exc)))
+        return SilentSpeaker()
+    return _guarded(speaker, script, sink)
+
+
+def _start_text_input(inbox: queue.Queue[object]) -> None:
+    from voice_assistant.adapters.console import ConsoleInput
+
+    if sys.stdin is None or sys.stdin.closed:
+        inbox.put(InputClosed())
+        return
+    ConsoleInput(sys.stdin, inbox).start()
+
+
+def _install_signal_handlers(inbox: queue.Queue[object]) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        inbox.put(Shutdown(reason=signal.Signals(signum).name))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
+# --- subcommands ----------------------------------------------------------------------
+
+
+def _devices() -> int:
+    from voice_assistant.adapters.devices import list_devices
+
+    print(list_devices())
+    return EXIT_OK
+
+
+def _recognize(args: argparse.Namespace) -> int:
+    raise AssistantError("recognize is not wired yet")
+
+
+def _models(args: argparse.Namespace) -> int:
+    raise AssistantError("models is not wired yet")
+
+
+def _history(settings: Settings, limit: int) -> int:
+    raise AssistantError("history is not wired yet")
+
+
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    raise AssistantError("doctor is not wired yet")
