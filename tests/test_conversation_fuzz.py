@@ -1,0 +1,124 @@
+"""Random and adversarial answer sequences against an independent reference of DOMAIN.md."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import PLANS
+
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
+from voice_assistant.dialog.rules import decide
+from voice_assistant.events import Transcript
+
+PHRASES = [
+    "yes", "no", "not sure", "maybe", "yeah", "nope", "I don't know", "it is", "it isn't",
+    "yes no", "this morning", "two days ago", "three days ago", "four days ago", "years",
+    "a few months", "last week", "lifting", "exercise", "an injury", "none of those",
+    "repeat", "help", "start over", "stop", "", "banana", "what", "make it 30 minutes",
+    "start", "no thanks", "ten minutes", "How long left", "pause", "I hurt it lifting",
+]
+SCREENS = ("saddle_numbness", "bladder_bowel", "leg_weakness", "serious_trauma")
+
+answer = st.one_of(
+    st.sampled_from(PHRASES),
+    st.text(max_size=30),
+    st.lists(st.sampled_from(PHRASES), min_size=2, max_size=3).map(" ".join),
+)
+heard = st.tuples(answer, st.sampled_from(["text", "audio"]), st.floats(0, 1))
+
+
+def reference(facts: dict) -> tuple[str, str | None]:
+    """DOMAIN.md section 2, written out by hand (first match wins)."""
+    if any(facts.get(f) for f in SCREENS):
+        return "seek_care", "emergency"
+    if facts.get("fever"):
+        return "seek_care", "today"
+    if facts.get("reduced_sensation"):
+        return "seek_care", "ask_first"
+    acute, swelling = facts["acute"], facts["swelling"]
+    if swelling:
+        return "ice", None
+    if acute and (facts.get("cause") == "lifting" or facts.get("stiff")):
+        return "ice_then_heat", None
+    if acute:
+        return "ice", None
+    return "heat", None
+
+
+CLEAR = [("no", "text", 1.0)] * 6
+conversations = st.one_of(
+    st.lists(heard, max_size=30),
+    st.lists(heard, max_size=12).map(lambda tail: CLEAR + tail),
+    st.lists(st.sampled_from(["no", "no", "nope", "not really", "yes", "not sure"]), max_size=6)
+    .map(lambda words: [(w, "text", 1.0) for w in words])
+    .flatmap(lambda head: st.lists(heard, max_size=12).map(lambda tail: head + tail)),
+)
+REACHED: list[str] = []
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations)
+def test_random_conversations_stay_safe(script, replies) -> None:
+    conversation = Conversation(script, ConversationOptions(plans=PLANS))
+    turns = conversation.start()
+    swelling_answers: list[str] = []
+    for text, source, confidence in replies:
+        if conversation.finished:
+            break
+        state_before = conversation.state
+        new = conversation.hear(Transcript(text, confidence, source))
+        turns += new
+        if conversation.answers and conversation.answers[-1][0] == "swelling" and (
+            state_before in ("swelling", "confirming")
+        ):
+            swelling_answers.append(conversation.answers[-1][1])
+        for turn in new:
+            if turn.state == "greeting":  # started over
+                swelling_answers.clear()
+            if turn.recommendation is None:
+                continue
+            rec = turn.recommendation
+            REACHED.append(rec.kind)
+            facts = dict(conversation.facts)
+            # Never before the decisive answers are known: the rule holds on known facts.
+            decision = decide(script.rules, facts)
+            assert decision.rule is not None and decision.rule.row == rec.row
+            assert (rec.kind, rec.urgency) == reference(facts)
+            if swelling_answers and swelling_answers[-1] in ("yes", "unsure"):
+                assert rec.kind == "ice"
+            if rec.kind != "seek_care":
+                for line in script.safety_lines:
+                    assert line.strip() in turn.say
+                assert rec.plan == PLANS[rec.kind]
+            else:
+                assert rec.plan == ()
+    # Every turn that waits for an answer says something.
+    assert all(t.say for t in turns if t.expects)
+    # The first question after every (re)start is the emergency screen.
+    for before, after in zip(turns, turns[1:], strict=False):
+        if before.state == "greeting":
+            assert after.state == "emergency_saddle"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["yes", "no", "not sure"]), min_size=4, max_size=4))
+def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(script, screens) -> None:
+    conversation = Conversation(script, ConversationOptions(plans=PLANS))
+    conversation.start()
+    rec = None
+    for reply in screens:
+        for turn in conversation.hear(Transcript(reply)):
+            rec = turn.recommendation or rec
+        if rec:
+            break
+    if any(reply != "no" for reply in screens):
+        assert rec is not None and rec.urgency == "emergency"
+    else:
+        assert rec is None and conversation.state == "fever"
+
+
+def test_fuzz_reached_every_kind_of_advice() -> None:
+    """Guard against a fuzz run that never gets past the screens (runs after the fuzz)."""
+    if not REACHED:
+        return  # run alone
+    assert {"seek_care", "ice", "heat", "ice_then_heat"} <= set(REACHED)

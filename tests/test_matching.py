@@ -1,0 +1,61 @@
+"""Natural answers map to answer names; conflicts are not guessed."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_assistant.dialog.conversation import _choose
+from voice_assistant.dialog.matching import PhraseMatcher, normalize
+
+
+@pytest.fixture(scope="module")
+def matcher(script) -> PhraseMatcher:
+    names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
+    names.update({name: answer.phrases for name, answer in script.commands.items()})
+    return PhraseMatcher(names)
+
+
+def answer(matcher: PhraseMatcher, text: str) -> str | None:
+    found = matcher.find(text).names
+    return _choose([n for n in found if n in ("yes", "no", "unsure")])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "Yeah.", "yep", "sure", "correct", "it is", "Yes, it is", "I think so", "YES!", "uh huh"],
+)
+def test_yes(matcher, text) -> None:
+    assert answer(matcher, text) == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["no", "Nope", "not really", "nothing", "No, it isn't", "it's not", "I don't think so", "not at all"],
+)
+def test_no(matcher, text) -> None:
+    assert answer(matcher, text) == "no"
+
+
+@pytest.mark.parametrize(
+    "text", ["not sure", "maybe", "I don't know", "I dunno", "no idea", "I'm not sure", "no, I'm not sure"]
+)
+def test_unsure(matcher, text) -> None:
+    assert answer(matcher, text) == "unsure"
+
+
+@pytest.mark.parametrize("text", ["banana", "", "the weather is nice", "yes no", "no... yes"])
+def test_unclear_is_none(matcher, text) -> None:
+    assert answer(matcher, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("repeat", "repeat"), ("say that again", "repeat"), ("help", "help"), ("what can I say", "help"),
+     ("stop", "stop"), ("quit", "stop"), ("cancel", "stop"), ("start over", "start_over")],
+)
+def test_commands(matcher, text, command) -> None:
+    assert command in matcher.find(text).names
+
+
+def test_normalize_expands_contractions() -> None:
+    assert normalize("I DON'T know, it’s fine") == ["i", "do", "not", "know", "it", "is", "fine"]
