@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,3 +34,27 @@ def talk(
             break
         turns += conversation.hear(Transcript(answer))
     return conversation, turns
+
+
+def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m voice_assistant`` as a user would, with a private data folder."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="hoi-config-"))
+    full_env.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="hoi-data-"))
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "voice_assistant", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def json_turns(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
