@@ -238,3 +238,15 @@ def test_every_state_is_visited_by_some_conversation(script) -> None:
     visited.update(t.state for t in conversation.hear(Transcript("no", 0.1, "audio")))
     visited.update(t.state for t in conversation.stop())
     assert visited >= set(Conversation(script).machine.states)
+
+
+def test_long_silence_ends_politely(script) -> None:
+    conversation, _ = talk(script, [])
+    limit = int(script.messages["silent_prompts_before_goodbye"])
+    for _ in range(limit - 1):
+        assert conversation.silence()[0].state == "emergency_saddle"
+    conversation.hear(Transcript("no"))  # an answer resets the count
+    for _ in range(limit - 1):
+        assert not conversation.silence()[0].end
+    last = conversation.silence()
+    assert last[-1].end and conversation.state == DONE

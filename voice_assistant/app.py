@@ -177,7 +177,9 @@ def _recognize(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    raise AssistantError("models is not wired yet")
+    from voice_assistant.models_download import main_models
+
+    return main_models(args.models_args or ["--help"], models_dir=paths.models_dir())
 
 
 def _history(settings: Settings, limit: int) -> int:

@@ -17,6 +17,7 @@ from typing import Protocol
 from voice_assistant.dialog.conversation import Conversation, Recommendation, Turn
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
+    AudioClip,
     DeviceProblem,
     InputClosed,
     Scheduled,
@@ -75,6 +76,7 @@ class Assistant:
         on_answers: Callable[[Conversation], None] | None = None,
         preamble: Sequence[str] = (),
         gate: Gate | None = None,
+        transcribe: Callable[[bytes, Vocabulary], Transcript | Silence] | None = None,
     ) -> None:
         self.conversation = conversation
         self.speaker = speaker
@@ -84,6 +86,7 @@ class Assistant:
         self.on_answers = on_answers
         self.preamble = list(preamble)
         self.gate = gate
+        self.transcribe = transcribe
         self.session: TimedSession | None = None
         self.done = False
         self.input_ended = False
@@ -169,6 +172,11 @@ class Assistant:
     def _deliver(self, event: object) -> None:
         if self.done:
             return
+        if isinstance(event, AudioClip):
+            if self.transcribe is None:
+                log.warning("no recogniser for %s", event.name)
+                return
+            event = self.transcribe(event.pcm, self.vocabulary())
         now = self.clock.now()
         if isinstance(event, Transcript):
             self._heard = event.text

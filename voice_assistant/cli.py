@@ -86,13 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(recognize)
 
-    models = sub.add_parser("models", help="install or list vosk speech models")
-    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    download = models_sub.add_parser("download", help="download the small English vosk model")
-    download.add_argument("--url", help="download from this address instead")
-    download.add_argument("--sha256", help="expected SHA-256 of the archive")
-    download.add_argument("--dest", type=Path, help="models folder (default: models/)")
-    models_sub.add_parser("list", help="list installed vosk models and whether they are usable")
+    models = sub.add_parser(
+        "models",
+        help="install or list vosk speech models",
+        description="heat-or-ice models download [--url URL] [--sha256 HEX] [--dest DIR] | "
+        "heat-or-ice models list",
+        add_help=False,
+    )
+    models.add_argument("models_args", nargs=argparse.REMAINDER, help="download | list")
 
     history = sub.add_parser("history", help="list past heat and ice sessions")
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
@@ -161,6 +162,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["models"]:  # its own sub-parser, including its --help
+        from voice_assistant import paths
+        from voice_assistant.models_download import main_models
+
+        return main_models(argv[1:] or ["--help"], models_dir=paths.models_dir())
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

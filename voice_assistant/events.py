@@ -86,3 +86,11 @@ class Scheduled:
 
     at: float
     event: object
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """A recorded answer (``--audio-in``), recognised when the assistant gets to it."""
+
+    pcm: bytes
+    name: str

@@ -93,6 +93,7 @@ class Conversation:
         self.recommendation: Recommendation | None = None
         self.minutes: float | None = None
         self._misses = 0
+        self._silences = 0
         self._pending: _Pending | None = None
         self._target = ""
         self._last_turn: Turn | None = None
@@ -170,8 +171,9 @@ class Conversation:
         """React to one reply (typed or recognised; empty text = not understood)."""
         if self.state in (DONE, TIMING, GREETING, RECOMMENDATION):
             return []
+        self._silences = 0
         if not transcript.text.strip():
-            return self._miss(silence=transcript.source == "audio" and transcript.confidence == 0)
+            return self._miss()
         matched = self._matcher().find(transcript.text)
         names = [n for n in matched.names if n in self.script.commands]
         answers = [n for n in matched.names if n not in self.script.commands]
@@ -213,8 +215,15 @@ class Conversation:
         return self._advance()
 
     def silence(self) -> list[Turn]:
-        """Nothing was said before the listening limit."""
-        return self.hear(Transcript("", 0.0, "audio"))
+        """Nothing was said before the listening limit; give up politely after a while."""
+        if self.state in (DONE, TIMING, GREETING, RECOMMENDATION):
+            return []
+        silences = self._silences + 1
+        if silences >= int(self.script.messages["silent_prompts_before_goodbye"]):
+            return self.end(self.script.message("no_answer"))
+        turns = self._miss(silence=True)
+        self._silences = silences
+        return turns
 
     def stop(self) -> list[Turn]:
         self.finish()

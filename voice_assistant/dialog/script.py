@@ -134,6 +134,8 @@ REQUIRED_MESSAGES = (
     "offer_timer_help",
     "declined",
     "timer_commands_help",
+    "silent_prompts_before_goodbye",
+    "no_answer",
 )
 
 

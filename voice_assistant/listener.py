@@ -1,0 +1,147 @@
+"""From audio to transcripts: the microphone thread and scripted WAV answers.
+
+Both cut the audio into utterances with the segmenter and recognise each one
+against the vocabulary of the assistant's *current* state, so a question only
+ever hears its own answers plus the global commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from voice_assistant.adapters.endpointing import NoSpeech, Segmenter, Utterance
+from voice_assistant.errors import AssistantError
+from voice_assistant.events import (
+    AudioClip,
+    DeviceProblem,
+    InputClosed,
+    Scheduled,
+    Silence,
+    Transcript,
+    Vocabulary,
+)
+from voice_assistant.ports import AudioSource, Recognizer
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+# Silence added around a scripted clip so the segmenter sees a start and an end.
+CLIP_PADDING_S = 0.6
+
+
+def transcribe_clip(
+    pcm: bytes, recognizer: Recognizer, vocabulary: Vocabulary, segmenter: Segmenter | None = None
+) -> Transcript | Silence:
+    """Recognise one recorded answer as if it had been spoken into the microphone."""
+    segmenter = segmenter or Segmenter(SAMPLE_RATE)
+    pad = b"\x00\x00" * int(SAMPLE_RATE * CLIP_PADDING_S)
+    events = segmenter.feed(pad + pcm + pad) + segmenter.flush()
+    utterances = [event for event in events if isinstance(event, Utterance)]
+    if not utterances:
+        return Silence()
+    audio = b"".join(utterance.audio for utterance in utterances)
+    return recognizer.recognize(audio, vocabulary)
+
+
+def parse_clip_argument(argument: str) -> tuple[Path, float | None]:
+    """``FILE.wav`` or ``FILE.wav@SECONDS`` (use it when the clock reaches SECONDS)."""
+    name, sep, when = argument.rpartition("@")
+    if sep and name:
+        try:
+            return Path(name), float(when)
+        except ValueError:
+            pass
+    return Path(argument), None
+
+
+def scripted_clips(
+    arguments: Sequence[str], read: Callable[[Path], bytes], inbox: queue.Queue[object]
+) -> list[str]:
+    """Queue every --audio-in file (then end of input); returns problems to report."""
+    problems = []
+    for argument in arguments:
+        path, at = parse_clip_argument(argument)
+        try:
+            clip: object = AudioClip(read(path), str(path))
+        except AssistantError as exc:
+            problems.append(str(exc))
+            continue
+        inbox.put(clip if at is None else Scheduled(at=at, event=clip))
+    inbox.put(InputClosed())
+    return problems
+
+
+class VoiceListener:
+    """Reads the microphone on its own thread and posts what was said to the inbox.
+
+    ``mute(True)`` while the assistant speaks: the microphone drops what it
+    captures, and the segmenter forgets any half-heard utterance, so the
+    assistant never hears itself.
+    """
+
+    def __init__(
+        self,
+        source: AudioSource,
+        recognizer: Recognizer,
+        vocabulary: Callable[[], Vocabulary],
+        inbox: queue.Queue[object],
+        segmenter: Segmenter | None = None,
+        failure_message: Callable[[str], str] = str,
+    ) -> None:
+        self.source = source
+        self.recognizer = recognizer
+        self.vocabulary = vocabulary
+        self.inbox = inbox
+        self.segmenter = segmenter or Segmenter(SAMPLE_RATE)
+        self.failure_message = failure_message
+        self._reset = threading.Event()
+        self._muted = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="voice-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.source.close()
+
+    def mute(self, muted: bool) -> None:
+        if muted:
+            self._muted.set()
+        else:
+            self._muted.clear()
+        self.source.mute(muted)
+        self._reset.set()
+
+    def _run(self) -> None:
+        try:
+            for block in self.source.blocks():
+                if self._stop.is_set():
+                    return
+                if self._reset.is_set():
+                    self._reset.clear()
+                    self.segmenter.reset()
+                if self._muted.is_set():
+                    continue
+                for event in self.segmenter.feed(block):
+                    self._post(event)
+        except AssistantError as exc:
+            if not self._stop.is_set():
+                self.inbox.put(DeviceProblem(self.failure_message(str(exc)), fatal=True))
+        except Exception as exc:  # a device or engine failure must never kill the assistant
+            log.exception("listener failed")
+            if not self._stop.is_set():
+                self.inbox.put(DeviceProblem(self.failure_message(str(exc)), fatal=True))
+
+    def _post(self, event: object) -> None:
+        if isinstance(event, NoSpeech):
+            self.inbox.put(Silence())
+        elif isinstance(event, Utterance):
+            transcript = self.recognizer.recognize(event.audio, self.vocabulary())
+            log.debug("heard %r (%.2f)", transcript.text, transcript.confidence)
+            self.inbox.put(transcript)
