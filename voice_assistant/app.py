@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice_assistant import paths
 from voice_assistant.assistant import Assistant
@@ -18,10 +20,20 @@ from voice_assistant.config import Settings, choose_config_path, load_settings, 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
 from voice_assistant.errors import AssistantError, ConfigError
-from voice_assistant.events import InputClosed, Shutdown
+from voice_assistant.events import (
+    DeviceProblem,
+    InputClosed,
+    Shutdown,
+    Silence,
+    Transcript,
+    Vocabulary,
+)
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
-from voice_assistant.ports import Speaker
+from voice_assistant.ports import Recognizer, Speaker
 from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
+
+if TYPE_CHECKING:
+    from voice_assistant.listener import VoiceListener
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +110,21 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     speaker = build_speaker(settings, args, script, sink)
     conversation = Conversation(script, ConversationOptions())
     assistant = Assistant(conversation, speaker, clock, sink)
-    _start_text_input(inbox)
     _install_signal_handlers(inbox)
+    if args.audio_in:
+        recognizer = build_recognizer(settings)
+        assistant.transcribe = _clip_transcriber(recognizer)
+        from voice_assistant.adapters.wav import read_wav
+        from voice_assistant.listener import scripted_clips
+
+        for problem in scripted_clips(args.audio_in, read_wav, inbox):
+            sink.notice(problem)
+    elif args.text:
+        _start_text_input(inbox)
+    else:
+        listener = _start_microphone(settings, script, sink, assistant, inbox)
+        if listener is None:
+            _start_text_input(inbox)
     return assistant.run(inbox)
 
 
@@ -143,6 +168,73 @@ def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Sp
         sink.notice(template.format(detail=str(exc)))
         return SilentSpeaker()
     return _guarded(speaker, script, sink)
+
+
+def build_recognizer(settings: Settings) -> Recognizer:
+    """The engine the settings ask for; auto prefers an installed vosk model."""
+    models_dir = paths.models_dir()
+    if settings.engine in ("auto", "vosk"):
+        from voice_assistant.adapters import asr_vosk
+
+        explicit = settings.vosk_model
+        if settings.engine == "vosk":
+            return asr_vosk.open_vosk(explicit, os.environ, models_dir)
+        found = asr_vosk.find_vosk_model(explicit, os.environ, models_dir)
+        if found is not None and not asr_vosk.model_problems(found):
+            try:
+                return asr_vosk.open_vosk(explicit, os.environ, models_dir)
+            except AssistantError as exc:
+                log.warning("vosk unavailable, using pocketsphinx: %s", exc)
+    from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
+
+    return PocketsphinxRecognizer()
+
+
+def _clip_transcriber(
+    recognizer: Recognizer,
+) -> Callable[[bytes, Vocabulary], Transcript | Silence]:
+    from voice_assistant.listener import transcribe_clip
+
+    return lambda pcm, vocabulary: transcribe_clip(pcm, recognizer, vocabulary)
+
+
+def _start_microphone(
+    settings: Settings,
+    script: DialogScript,
+    sink: TurnSink,
+    assistant: Assistant,
+    inbox: queue.Queue[object],
+) -> VoiceListener | None:
+    """Open the microphone and start listening; None (after saying why) when there is none."""
+    from voice_assistant.adapters.mic import MicrophoneSource
+    
+    template = script.device_messages["microphone_failed"]
+
+    def problem(message: str) -> None:
+        inbox.put(DeviceProblem(template.format(detail=message.rstrip("."))))
+
+    def recovered(message: str) -> None:
+        inbox.put(DeviceProblem(script.device_messages["microphone_back"]))
+
+    try:
+        recognizer = build_recognizer(settings)
+        mic = MicrophoneSource(settings.input_device, on_problem=problem, on_recovered=recovered)
+        mic.open()
+    except AssistantError as exc:
+        message = script.device_messages["no_microphone"].format(detail=str(exc))
+        sink.notice(message)
+        assistant.speaker.say(message)
+        return None
+    listener = VoiceListener(
+        mic,
+        recognizer,
+        assistant.vocabulary,
+        inbox,
+        failure_message=lambda detail: template.format(detail=detail.rstrip(".")),
+    )
+    assistant.gate = listener
+    listener.start()
+    return listener
 
 
 def _start_text_input(inbox: queue.Queue[object]) -> None:
