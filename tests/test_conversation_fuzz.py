@@ -49,6 +49,11 @@ CLEAR = [("no", "text", 1.0)] * 6
 conversations = st.one_of(
     st.lists(heard, max_size=30),
     st.lists(heard, max_size=12).map(lambda tail: CLEAR + tail),
+    st.lists(
+        st.sampled_from(["no", "yes", "not sure", "yesterday", "years", "lifting", "exercise"]),
+        min_size=3,
+        max_size=6,
+    ).map(lambda words: CLEAR + [(w, "text", 1.0) for w in words]),
     st.lists(st.sampled_from(["no", "no", "nope", "not really", "yes", "not sure"]), max_size=6)
     .map(lambda words: [(w, "text", 1.0) for w in words])
     .flatmap(lambda head: st.lists(heard, max_size=12).map(lambda tail: head + tail)),

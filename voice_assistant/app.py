@@ -8,6 +8,7 @@ import os
 import queue
 import signal
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -17,7 +18,11 @@ from voice_assistant import paths
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import MonotonicClock
 from voice_assistant.config import Settings, choose_config_path, load_settings, merge_overrides
-from voice_assistant.dialog.conversation import Conversation, ConversationOptions
+from voice_assistant.dialog.conversation import (
+    Conversation,
+    ConversationOptions,
+    Recommendation,
+)
 from voice_assistant.dialog.script import DialogScript, load_script
 from voice_assistant.errors import AssistantError, ConfigError
 from voice_assistant.events import (
@@ -29,7 +34,11 @@ from voice_assistant.events import (
     Vocabulary,
 )
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
-from voice_assistant.ports import Recognizer, Speaker
+from voice_assistant.ports import Clock, Recognizer, Speaker
+from voice_assistant.session.controller import SessionController
+from voice_assistant.session.journal import Journal, open_journal
+from voice_assistant.session.plans import SessionConfig, load_session_config
+from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
 
 if TYPE_CHECKING:
@@ -108,8 +117,13 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     clock = MonotonicClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
     speaker = build_speaker(settings, args, script, sink)
-    conversation = Conversation(script, ConversationOptions())
-    assistant = Assistant(conversation, speaker, clock, sink)
+    try:
+        session_config = load_session_config(Path(script.source or paths.dialogs_dir()) / "session.yaml")
+    except AssistantError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    journal = open_safe_journal(settings.data_dir, session_config, script, sink)
+    assistant = build_assistant(script, session_config, journal, speaker, clock, sink)
     _install_signal_handlers(inbox)
     if args.audio_in:
         recognizer = build_recognizer(settings)
@@ -126,6 +140,71 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         if listener is None:
             _start_text_input(inbox)
     return assistant.run(inbox)
+
+
+def open_safe_journal(
+    data_dir: Path, config: SessionConfig, script: DialogScript, sink: TurnSink
+) -> SafeJournal:
+    """The journal in the data folder; in memory (said once) when that is impossible."""
+    try:
+        journal = open_journal(data_dir, config)
+    except AssistantError as exc:
+        sink.notice(script.device_messages["journal_unavailable"].format(detail=str(exc).rstrip(".")))
+        journal = Journal.in_memory(config)
+    return SafeJournal(journal, sink.notice, script.device_messages["journal_failed"])
+
+
+def build_assistant(
+    script: DialogScript,
+    config: SessionConfig,
+    journal: SafeJournal,
+    speaker: Speaker,
+    clock: Clock,
+    sink: TurnSink,
+) -> Assistant:
+    """One conversation (and the session it may start), wired to the journal."""
+    conversation_id = uuid.uuid4().hex
+
+    def check_gap(recommendation: Recommendation) -> str | None:
+        return journal.gap_check(recommendation.kind, clock.wall_time())  # type: ignore[no-any-return]
+
+    options = ConversationOptions(
+        plans=config.plan_steps(),
+        check_minutes=config.minutes_refusal,
+        check_gap=check_gap,
+    )
+    conversation = Conversation(script, options)
+
+    def session_factory(recommendation: Recommendation, minutes: float | None) -> SessionController:
+        return SessionController(
+            recommendation,
+            minutes,
+            script=script,
+            config=config,
+            journal=journal,  # type: ignore[arg-type]
+            clock=clock,
+            conversation_id=conversation_id,
+            notify=sink.notice,
+        )
+
+    def save_answers(finished: Conversation) -> None:
+        answers = [(question, answer) for question, answer, _ in finished.answers]
+        journal.record_answers(conversation_id, answers, clock.wall_time())
+
+    preamble = []
+    interrupted = journal.find_interrupted(clock.wall_time())
+    if interrupted is not None:
+        preamble.append(journal.interrupted_message(interrupted))
+        journal.mark_interrupted(interrupted.session_id, clock.wall_time())
+    return Assistant(
+        conversation,
+        speaker,
+        clock,
+        sink,
+        session_factory=session_factory,
+        on_answers=save_answers,
+        preamble=preamble,
+    )
 
 
 def build_speaker(
@@ -275,7 +354,12 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _history(settings: Settings, limit: int) -> int:
-    raise AssistantError("history is not wired yet")
+    from voice_assistant.session.history import format_history
+
+    config = load_session_config(paths.dialogs_dir() / "session.yaml")
+    journal = open_journal(settings.data_dir, config)
+    print(format_history(journal.history(limit), config))
+    return EXIT_OK
 
 
 def _doctor(settings: Settings, args: argparse.Namespace) -> int:

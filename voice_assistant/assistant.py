@@ -260,6 +260,11 @@ class Assistant:
                 expects=turn.expects,
                 recommendation=turn.recommendation.as_json() if turn.recommendation else None,
                 heard=self._heard,
+                extra={
+                    key: value
+                    for key, value in (("event", turn.event), ("phase", turn.phase))
+                    if value is not None
+                },
             )
             self._heard = None
             self.sink.turn(record)

@@ -62,6 +62,8 @@ class Turn:
     minutes: float | None = None
     end: bool = False
     chime: bool = False
+    event: str | None = None  # timer announcement kind, during a session
+    phase: str | None = None
 
 
 @dataclass

@@ -136,6 +136,7 @@ REQUIRED_MESSAGES = (
     "timer_commands_help",
     "silent_prompts_before_goodbye",
     "no_answer",
+    "input_closed_timing",
 )
 
 

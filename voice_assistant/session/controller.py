@@ -1,0 +1,181 @@
+"""A running session as the assistant loop sees it: words in, announcements out.
+
+Glues the pure ``SessionTimer`` to the journal (every announcement is written
+before it is spoken, so a crash loses nothing already said) and to the session
+vocabulary ("how long left", "pause", "done", ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from voice_assistant.dialog.conversation import TIMING, Recommendation, Turn, _minutes_in
+from voice_assistant.dialog.matching import PhraseMatcher
+from voice_assistant.dialog.script import DialogScript
+from voice_assistant.events import TimerEvent, Transcript, Vocabulary
+from voice_assistant.ports import Clock
+from voice_assistant.session.journal import Journal
+from voice_assistant.session.plans import SessionConfig
+from voice_assistant.session.timer import SessionTimer, Status
+
+# Answer names (answers.yaml) understood during a session.
+SESSION_ANSWERS = ("done", "start", "time_left", "pause", "resume")
+CHIME_BEFORE = frozenset({"times_up", "final_chime", "phase_next"})
+
+
+class SessionController:
+    """Runs one timed plan: announcements on schedule, voice commands, journal writes."""
+
+    def __init__(
+        self,
+        recommendation: Recommendation,
+        minutes: float | None,
+        *,
+        script: DialogScript,
+        config: SessionConfig,
+        journal: Journal,
+        clock: Clock,
+        conversation_id: str | None = None,
+        notify: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        plan = config.plan_for(recommendation.kind)
+        if plan is None:
+            raise ValueError(f"no plan for {recommendation.kind}")
+        if minutes is not None:
+            plan = plan.with_minutes(minutes)
+        self.plan = plan
+        self.script = script
+        self.config = config
+        self.journal = journal
+        self.clock = clock
+        self.conversation_id = conversation_id
+        self.notify = notify
+        self.timer = SessionTimer(plan, config)
+        self.session_id: int | None = None
+        self._last_beat = 0.0
+        phrases: dict[str, tuple[str, ...]] = {
+            name: answer.phrases for name, answer in script.commands.items()
+        }
+        for name in SESSION_ANSWERS:
+            phrases[name] = script.answers[name].phrases
+        self._matcher = PhraseMatcher(phrases)
+        self._vocabulary = Vocabulary(
+            tuple(sorted({p for group in phrases.values() for p in group}))
+        )
+
+    # --- TimedSession -------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.timer.finished
+
+    def begin(self, now: float) -> list[Turn]:
+        wall = self.clock.wall_time()
+        self.session_id = self.journal.begin_session(
+            self.plan.kind, self.plan, wall, self.conversation_id
+        )
+        self._last_beat = now
+        return self._speak(self.timer.start(now, wall), now)
+
+    def due(self, now: float) -> list[Turn]:
+        turns = self._speak(self.timer.due_events(now), now)
+        if (
+            not self.timer.finished
+            and self.session_id is not None
+            and now - self._last_beat >= self.config.heartbeat_seconds
+        ):
+            self._last_beat = now
+            self.journal.heartbeat(
+                self.session_id, self.timer.to_snapshot(now), self.clock.wall_time()
+            )
+        return turns
+
+    def next_due(self) -> float | None:
+        due = self.timer.next_due()
+        if self.timer.finished:
+            return due
+        beat = self._last_beat + self.config.heartbeat_seconds
+        return beat if due is None else min(due, beat)
+
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary
+
+    def hear(self, transcript: Transcript, now: float) -> list[Turn]:
+        if not transcript.text.strip():
+            if transcript.source == "audio":
+                return self._speak(self.timer.due_events(now), now)  # noise: stay quiet
+            return self._speak(self.timer.help(now), now)
+        names = self._matcher.find(transcript.text).names
+        timer = self.timer
+        minutes = _minutes_in(transcript.text)
+        if "stop" in names:
+            events = timer.stop(now)
+        elif "pause" in names:
+            events = timer.pause(now)
+        elif "resume" in names:
+            events = timer.resume(now)
+        elif "time_left" in names:
+            events = timer.how_long_left(now)
+        elif minutes is not None and "minute" in transcript.text.lower():
+            events = timer.change_minutes(now, minutes)
+        elif "done" in names or "start" in names:
+            if timer.state.status == Status.AWAITING:
+                events = timer.confirm(now)
+            elif "start" in names and timer.state.status == Status.PAUSED:
+                events = timer.resume(now)
+            else:
+                events = timer.confirm(now)
+        elif "repeat" in names:
+            events = timer.repeat(now)
+        else:
+            events = timer.help(now)
+        return self._speak(events, now)
+
+    def interrupt(self, now: float) -> list[Turn]:
+        """Ctrl-C or SIGTERM: tell the user to take the pack off; journal it as interrupted."""
+        events = self.timer.stop(now)
+        turns = self._speak(events, now, record=False)
+        if self.session_id is not None:
+            self.journal.end_session(
+                self.session_id,
+                self.timer.to_snapshot(now),
+                self.clock.wall_time(),
+                "interrupted",
+            )
+        return turns
+
+    def input_closed(self, now: float) -> list[Turn]:
+        """Typed input ended: keep timing to the end, the pack may be on."""
+        self.notify(self.script.message("input_closed_timing"))
+        return []
+
+    def expects(self) -> tuple[str, ...]:
+        state = self.timer.state
+        if state.status == Status.AWAITING:
+            return ("done",) if state.awaiting == "off" else ("start",)
+        if state.status == Status.PAUSED:
+            return ("resume", "time_left")
+        if state.status == Status.FINISHED:
+            return ()
+        return ("time_left", "pause")
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _speak(self, events: list[TimerEvent], now: float, record: bool = True) -> list[Turn]:
+        turns = []
+        for event in events:
+            if record and self.session_id is not None:
+                self.journal.record_event(
+                    self.session_id, self.timer.to_snapshot(now), self.clock.wall_time(), event
+                )
+            turns.append(
+                Turn(
+                    state=TIMING,
+                    say=event.text,
+                    expects=self.expects(),
+                    chime=event.kind in CHIME_BEFORE,
+                    event=event.kind,
+                    phase=event.phase or None,
+                )
+            )
+        return turns
