@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions, Turn
-from voice_assistant.dialog.script import DialogScript, load_script
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 
 REPO = Path(__file__).resolve().parent.parent

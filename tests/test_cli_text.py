@@ -12,8 +12,21 @@ CLEAR = "no\n" * 6
 def test_help_documents_modes_and_commands() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for word in ("--text", "--mute", "--json", "--audio-in", "--engine", "recognize", "devices",
-                 "history", "doctor", "expects", "recommendation", "--clock-speed", "--wake"):
+    for word in (
+        "--text",
+        "--mute",
+        "--json",
+        "--audio-in",
+        "--engine",
+        "recognize",
+        "devices",
+        "history",
+        "doctor",
+        "expects",
+        "recommendation",
+        "--clock-speed",
+        "--wake",
+    ):
         assert word in result.stdout, word
 
 
@@ -29,7 +42,9 @@ def test_json_conversation_to_heat() -> None:
     rec = [t for t in turns if "recommendation" in t]
     assert len(rec) == 1
     assert rec[0]["recommendation"] == {
-        "kind": "heat", "urgency": None, "plan": [{"phase": "heat", "minutes": 15}]
+        "kind": "heat",
+        "urgency": None,
+        "plan": [{"phase": "heat", "minutes": 15}],
     }
     assert "towel" in rec[0]["say"]
     assert turns[-1]["state"] == "done"

@@ -9,7 +9,6 @@ from voice_assistant.dialog.conversation import (
     CONFIRMING,
     DONE,
     OFFER_TIMER,
-    RECOMMENDATION,
     TIMING,
     Conversation,
     ConversationOptions,
@@ -42,10 +41,20 @@ ROWS = [
     ([*SCREEN_CLEAR, "years", "yes"], 5, "ice", None, PLANS["ice"]),
     ([*SCREEN_CLEAR, "three weeks", "maybe"], 5, "ice", None, PLANS["ice"]),
     ([*SCREEN_CLEAR, "yesterday", "no", "yes"], 6, "ice_then_heat", None, PLANS["ice_then_heat"]),
-    ([*SCREEN_CLEAR, "an hour ago", "no", "no", "lifting"], 6, "ice_then_heat", None,
-     PLANS["ice_then_heat"]),
-    ([*SCREEN_CLEAR, "three days ago", "no", "no", "after exercise at the gym"], 7, "ice", None,
-     PLANS["ice"]),
+    (
+        [*SCREEN_CLEAR, "an hour ago", "no", "no", "lifting"],
+        6,
+        "ice_then_heat",
+        None,
+        PLANS["ice_then_heat"],
+    ),
+    (
+        [*SCREEN_CLEAR, "three days ago", "no", "no", "after exercise at the gym"],
+        7,
+        "ice",
+        None,
+        PLANS["ice"],
+    ),
     ([*SCREEN_CLEAR, "today", "no", "no", "none of those"], 8, "ice", None, PLANS["ice"]),
     ([*SCREEN_CLEAR, "today", "no", "not sure", "no"], 8, "ice", None, PLANS["ice"]),
     ([*SCREEN_CLEAR, "two days ago", "no", "no", "an injury"], 8, "ice", None, PLANS["ice"]),
@@ -84,8 +93,16 @@ def test_emergency_says_call_now_and_never_heat_or_ice(script) -> None:
 def test_screens_come_first_in_order(script) -> None:
     _, turns = talk(script, [*SCREEN_CLEAR, "yesterday", "no", "no", "lifting"])
     assert asked(turns) == [
-        "emergency_saddle", "emergency_bladder", "emergency_legs", "emergency_trauma",
-        "fever", "sensation", "onset", "swelling", "stiffness", "cause",
+        "emergency_saddle",
+        "emergency_bladder",
+        "emergency_legs",
+        "emergency_trauma",
+        "fever",
+        "sensation",
+        "onset",
+        "swelling",
+        "stiffness",
+        "cause",
     ]
 
 
@@ -107,7 +124,7 @@ def test_stiff_and_acute_skips_cause(script) -> None:
 
 
 def test_not_understood_reprompts_shorter_then_lists_answers(script) -> None:
-    conversation, turns = talk(script, [])
+    conversation, _ = talk(script, [])
     question = script.question("emergency_saddle")
     first = conversation.hear(Transcript("banana"))[0]
     second = conversation.hear(Transcript("lunch please"))[0]
@@ -118,7 +135,9 @@ def test_not_understood_reprompts_shorter_then_lists_answers(script) -> None:
     assert "yes, no, or not sure" in third.say
     # A good answer resets the count.
     assert conversation.hear(Transcript("no"))[0].state == "emergency_bladder"
-    assert script.question("emergency_bladder").reprompt in conversation.hear(Transcript("x"))[0].say
+    assert (
+        script.question("emergency_bladder").reprompt in conversation.hear(Transcript("x"))[0].say
+    )
 
 
 def test_repeat_help_and_start_over(script) -> None:
@@ -193,7 +212,10 @@ def test_timer_offer_minutes_and_start(script) -> None:
 
     options = ConversationOptions(plans=PLANS, check_minutes=check)
     conversation, turns = talk(script, [*SCREEN_CLEAR, "years", "no", "no"], options)
-    assert conversation.hear(Transcript("make it thirty minutes"))[0].say == "No more than twenty minutes."
+    assert (
+        conversation.hear(Transcript("make it thirty minutes"))[0].say
+        == "No more than twenty minutes."
+    )
     assert "Ten minutes" in conversation.hear(Transcript("make it ten minutes"))[0].say
     turns = conversation.hear(Transcript("start"))
     assert turns[0].start_timer and turns[0].minutes == 10

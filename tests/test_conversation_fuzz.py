@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import PLANS
@@ -11,11 +13,41 @@ from voice_assistant.dialog.rules import decide
 from voice_assistant.events import Transcript
 
 PHRASES = [
-    "yes", "no", "not sure", "maybe", "yeah", "nope", "I don't know", "it is", "it isn't",
-    "yes no", "this morning", "two days ago", "three days ago", "four days ago", "years",
-    "a few months", "last week", "lifting", "exercise", "an injury", "none of those",
-    "repeat", "help", "start over", "stop", "", "banana", "what", "make it 30 minutes",
-    "start", "no thanks", "ten minutes", "How long left", "pause", "I hurt it lifting",
+    "yes",
+    "no",
+    "not sure",
+    "maybe",
+    "yeah",
+    "nope",
+    "I don't know",
+    "it is",
+    "it isn't",
+    "yes no",
+    "this morning",
+    "two days ago",
+    "three days ago",
+    "four days ago",
+    "years",
+    "a few months",
+    "last week",
+    "lifting",
+    "exercise",
+    "an injury",
+    "none of those",
+    "repeat",
+    "help",
+    "start over",
+    "stop",
+    "",
+    "banana",
+    "what",
+    "make it 30 minutes",
+    "start",
+    "no thanks",
+    "ten minutes",
+    "How long left",
+    "pause",
+    "I hurt it lifting",
 ]
 SCREENS = ("saddle_numbness", "bladder_bowel", "leg_weakness", "serious_trauma")
 
@@ -73,8 +105,10 @@ def test_random_conversations_stay_safe(script, replies) -> None:
         state_before = conversation.state
         new = conversation.hear(Transcript(text, confidence, source))
         turns += new
-        if conversation.answers and conversation.answers[-1][0] == "swelling" and (
-            state_before in ("swelling", "confirming")
+        if (
+            conversation.answers
+            and conversation.answers[-1][0] == "swelling"
+            and (state_before in ("swelling", "confirming"))
         ):
             swelling_answers.append(conversation.answers[-1][1])
         for turn in new:
@@ -100,7 +134,7 @@ def test_random_conversations_stay_safe(script, replies) -> None:
     # Every turn that waits for an answer says something.
     assert all(t.say for t in turns if t.expects)
     # The first question after every (re)start is the emergency screen.
-    for before, after in zip(turns, turns[1:], strict=False):
+    for before, after in itertools.pairwise(turns):
         if before.state == "greeting":
             assert after.state == "emergency_saddle"
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import DIALOGS
 
 from voice_assistant.dialog.script import FILES, load_script
 from voice_assistant.errors import DialogDataError
-
-from support import DIALOGS
 
 
 def test_every_dialog_file_loads(script) -> None:
@@ -37,7 +36,9 @@ def _broken_copy(tmp_path: Path, name: str, edit) -> Path:
 
 
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
-    folder = _broken_copy(tmp_path, "triage.yaml", lambda t: t.replace("questions:", "questions: [", 1))
+    folder = _broken_copy(
+        tmp_path, "triage.yaml", lambda t: t.replace("questions:", "questions: [", 1)
+    )
     with pytest.raises(DialogDataError) as info:
         load_script(folder)
     message = str(info.value)
@@ -47,9 +48,13 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
 
 def test_unknown_answer_is_named(tmp_path: Path) -> None:
     folder = _broken_copy(
-        tmp_path, "triage.yaml", lambda t: t.replace('expects: ["yes", "no", "unsure"]', 'expects: ["yes", "nah"]', 1)
+        tmp_path,
+        "triage.yaml",
+        lambda t: t.replace('expects: ["yes", "no", "unsure"]', 'expects: ["yes", "nah"]', 1),
     )
-    with pytest.raises(DialogDataError, match=r"triage\.yaml: key 'questions\.0\.expects': unknown answer 'nah'"):
+    with pytest.raises(
+        DialogDataError, match=r"triage\.yaml: key 'questions\.0\.expects': unknown answer 'nah'"
+    ):
         load_script(folder)
 
 
@@ -71,13 +76,17 @@ def test_missing_field_is_named(tmp_path: Path) -> None:
 
 
 def test_rule_with_unknown_fact(tmp_path: Path) -> None:
-    folder = _broken_copy(tmp_path, "triage.yaml", lambda t: t.replace("when: {fever: true}", "when: {fevr: true}"))
+    folder = _broken_copy(
+        tmp_path, "triage.yaml", lambda t: t.replace("when: {fever: true}", "when: {fevr: true}")
+    )
     with pytest.raises(DialogDataError, match="no question sets fact 'fevr'"):
         load_script(folder)
 
 
 def test_unknown_advice(tmp_path: Path) -> None:
-    folder = _broken_copy(tmp_path, "triage.yaml", lambda t: t.replace("advice: heat_chronic", "advice: warm"))
+    folder = _broken_copy(
+        tmp_path, "triage.yaml", lambda t: t.replace("advice: heat_chronic", "advice: warm")
+    )
     with pytest.raises(DialogDataError, match="unknown advice 'warm'"):
         load_script(folder)
 
@@ -92,6 +101,8 @@ def test_missing_file(tmp_path: Path, name: str) -> None:
 
 
 def test_missing_message_key(tmp_path: Path) -> None:
-    folder = _broken_copy(tmp_path, "messages.yaml", lambda t: t.replace("  goodbye:", "  goodbye_:", 1))
+    folder = _broken_copy(
+        tmp_path, "messages.yaml", lambda t: t.replace("  goodbye:", "  goodbye_:", 1)
+    )
     with pytest.raises(DialogDataError, match=r"conversation\.goodbye"):
         load_script(folder)

@@ -22,7 +22,18 @@ def answer(matcher: PhraseMatcher, text: str) -> str | None:
 
 @pytest.mark.parametrize(
     "text",
-    ["yes", "Yeah.", "yep", "sure", "correct", "it is", "Yes, it is", "I think so", "YES!", "uh huh"],
+    [
+        "yes",
+        "Yeah.",
+        "yep",
+        "sure",
+        "correct",
+        "it is",
+        "Yes, it is",
+        "I think so",
+        "YES!",
+        "uh huh",
+    ],
 )
 def test_yes(matcher, text) -> None:
     assert answer(matcher, text) == "yes"
@@ -30,14 +41,24 @@ def test_yes(matcher, text) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["no", "Nope", "not really", "nothing", "No, it isn't", "it's not", "I don't think so", "not at all"],
+    [
+        "no",
+        "Nope",
+        "not really",
+        "nothing",
+        "No, it isn't",
+        "it's not",
+        "I don't think so",
+        "not at all",
+    ],
 )
 def test_no(matcher, text) -> None:
     assert answer(matcher, text) == "no"
 
 
 @pytest.mark.parametrize(
-    "text", ["not sure", "maybe", "I don't know", "I dunno", "no idea", "I'm not sure", "no, I'm not sure"]
+    "text",
+    ["not sure", "maybe", "I don't know", "I dunno", "no idea", "I'm not sure", "no, I'm not sure"],
 )
 def test_unsure(matcher, text) -> None:
     assert answer(matcher, text) == "unsure"
@@ -50,12 +71,20 @@ def test_unclear_is_none(matcher, text) -> None:
 
 @pytest.mark.parametrize(
     ("text", "command"),
-    [("repeat", "repeat"), ("say that again", "repeat"), ("help", "help"), ("what can I say", "help"),
-     ("stop", "stop"), ("quit", "stop"), ("cancel", "stop"), ("start over", "start_over")],
+    [
+        ("repeat", "repeat"),
+        ("say that again", "repeat"),
+        ("help", "help"),
+        ("what can I say", "help"),
+        ("stop", "stop"),
+        ("quit", "stop"),
+        ("cancel", "stop"),
+        ("start over", "start_over"),
+    ],
 )
 def test_commands(matcher, text, command) -> None:
     assert command in matcher.find(text).names
 
 
 def test_normalize_expands_contractions() -> None:
-    assert normalize("I DON'T know, it’s fine") == ["i", "do", "not", "know", "it", "is", "fine"]
+    assert normalize("I DON'T know, it\u2019s fine") == ["i", "do", "not", "know", "it", "is", "fine"]

@@ -96,9 +96,7 @@ def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings
         "mute": True if getattr(args, "mute", False) else None,
         "log_level": "DEBUG" if getattr(args, "verbose", False) else None,
     }
-    return merge_overrides(
-        result.settings, overrides, option_names={"input_device": "--device"}
-    )
+    return merge_overrides(result.settings, overrides, option_names={"input_device": "--device"})
 
 
 def load_dialogs(args: argparse.Namespace) -> DialogScript:
@@ -118,7 +116,9 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     inbox: queue.Queue[object] = queue.Queue()
     speaker = build_speaker(settings, args, script, sink)
     try:
-        session_config = load_session_config(Path(script.source or paths.dialogs_dir()) / "session.yaml")
+        session_config = load_session_config(
+            Path(script.source or paths.dialogs_dir()) / "session.yaml"
+        )
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -149,7 +149,9 @@ def open_safe_journal(
     try:
         journal = open_journal(data_dir, config)
     except AssistantError as exc:
-        sink.notice(script.device_messages["journal_unavailable"].format(detail=str(exc).rstrip(".")))
+        sink.notice(
+            script.device_messages["journal_unavailable"].format(detail=str(exc).rstrip("."))
+        )
         journal = Journal.in_memory(config)
     return SafeJournal(journal, sink.notice, script.device_messages["journal_failed"])
 
@@ -219,8 +221,11 @@ def build_speaker(
         from voice_assistant.adapters.tts_pyttsx3 import WavRecordingSpeaker
 
         speakers.append(
-            _guarded(WavRecordingSpeaker(Path(save_dir), rate=settings.rate, voice=settings.voice),
-                     script, sink)
+            _guarded(
+                WavRecordingSpeaker(Path(save_dir), rate=settings.rate, voice=settings.voice),
+                script,
+                sink,
+            )
         )
     if not speakers:
         return SilentSpeaker()
@@ -286,7 +291,7 @@ def _start_microphone(
 ) -> VoiceListener | None:
     """Open the microphone and start listening; None (after saying why) when there is none."""
     from voice_assistant.adapters.mic import MicrophoneSource
-    
+
     template = script.device_messages["microphone_failed"]
 
     def problem(message: str) -> None:

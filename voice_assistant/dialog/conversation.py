@@ -272,8 +272,9 @@ class Conversation:
         return self._matchers[key]
 
     def _turn(self, state: str, say: str, **extra: Any) -> Turn:
-        turn = Turn(state=state, say=say, expects=self.expects() if state == self.state else (),
-                    **extra)
+        turn = Turn(
+            state=state, say=say, expects=self.expects() if state == self.state else (), **extra
+        )
         if not extra.get("end") and turn.expects:
             self._last_turn = turn
         return turn
@@ -368,7 +369,9 @@ class Conversation:
     def _help_turn(self, question: Question) -> Turn:
         if question.help:
             return self._ask(question, question.help)
-        return self._ask(question, self.script.message("help_question", answers=self._answer_list()))
+        return self._ask(
+            question, self.script.message("help_question", answers=self._answer_list())
+        )
 
     def _repeat_question(self, question: Question) -> Turn:
         return self._ask(question)
@@ -395,8 +398,12 @@ class Conversation:
             self._pending = None
             self._target = pending.question.id
             self.advance()
-            return [self._ask(pending.question, self.script.message("confirm_again") + " "
-                              + pending.question.ask)]
+            return [
+                self._ask(
+                    pending.question,
+                    self.script.message("confirm_again") + " " + pending.question.ask,
+                )
+            ]
         return self._miss()
 
     def _hear_onset(

@@ -46,7 +46,9 @@ def _evaluate(condition: Mapping[str, Any], facts: Facts) -> tuple[bool | None, 
     return result, unknown
 
 
-def _evaluate_all(parts: Sequence[Mapping[str, Any]], facts: Facts) -> tuple[bool | None, list[str]]:
+def _evaluate_all(
+    parts: Sequence[Mapping[str, Any]], facts: Facts
+) -> tuple[bool | None, list[str]]:
     result: bool | None = True
     unknown: list[str] = []
     for part in parts:
@@ -59,7 +61,9 @@ def _evaluate_all(parts: Sequence[Mapping[str, Any]], facts: Facts) -> tuple[boo
     return result, unknown
 
 
-def _evaluate_any(parts: Sequence[Mapping[str, Any]], facts: Facts) -> tuple[bool | None, list[str]]:
+def _evaluate_any(
+    parts: Sequence[Mapping[str, Any]], facts: Facts
+) -> tuple[bool | None, list[str]]:
     result: bool | None = False
     unknown: list[str] = []
     for part in parts:

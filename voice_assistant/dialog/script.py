@@ -197,9 +197,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
     triage: TriageFile = _parse(TriageFile, "triage.yaml", data["triage.yaml"], directory)
     answers: AnswersFile = _parse(AnswersFile, "answers.yaml", data["answers.yaml"], directory)
     advice: AdviceFile = _parse(AdviceFile, "advice.yaml", data["advice.yaml"], directory)
-    messages: MessagesFile = _parse(
-        MessagesFile, "messages.yaml", data["messages.yaml"], directory
-    )
+    messages: MessagesFile = _parse(MessagesFile, "messages.yaml", data["messages.yaml"], directory)
     onset: OnsetFile = _parse(OnsetFile, "onset.yaml", data["onset.yaml"], directory)
     script = DialogScript(
         greeting=triage.greeting,
@@ -240,7 +238,9 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
         facts[question.fact] = question
         if question.kind == "onset":
             if question.acute_max_hours is None:
-                raise _fail(directory, "triage.yaml", key, "an onset question needs acute_max_hours")
+                raise _fail(
+                    directory, "triage.yaml", key, "an onset question needs acute_max_hours"
+                )
             continue
         for expected in question.expects:
             if expected not in script.answers:
@@ -258,7 +258,9 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
     for index, rule in enumerate(script.rules):
         key = f"decision_table.{index}"
         if rule.advice not in script.advice:
-            raise _fail(directory, "triage.yaml", f"{key}.advice", f"unknown advice '{rule.advice}'")
+            raise _fail(
+                directory, "triage.yaml", f"{key}.advice", f"unknown advice '{rule.advice}'"
+            )
         for fact in _facts_in(rule.when, directory, key):
             if fact not in facts:
                 raise _fail(
@@ -270,7 +272,9 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
         if advice.kind != "seek_care" and advice.plan is None:
             raise _fail(directory, "advice.yaml", f"advice.{name}.plan", "a plan is required")
         if advice.kind == "seek_care" and advice.urgency is None:
-            raise _fail(directory, "advice.yaml", f"advice.{name}.urgency", "required for seek_care")
+            raise _fail(
+                directory, "advice.yaml", f"advice.{name}.urgency", "required for seek_care"
+            )
 
 
 def _facts_in(condition: Mapping[str, Any], directory: Path | None, key: str) -> list[str]:
@@ -278,7 +282,9 @@ def _facts_in(condition: Mapping[str, Any], directory: Path | None, key: str) ->
     for name, value in condition.items():
         if name in ("any", "all"):
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise _fail(directory, "triage.yaml", f"{key}.when.{name}", "must be a list of maps")
+                raise _fail(
+                    directory, "triage.yaml", f"{key}.when.{name}", "must be a list of maps"
+                )
             for part in value:
                 found.extend(_facts_in(part, directory, key))
         elif isinstance(value, dict | list):

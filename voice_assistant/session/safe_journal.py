@@ -18,7 +18,6 @@ from voice_assistant.session.journal import Journal
 log = logging.getLogger(__name__)
 
 
-
 class SafeJournal:
     """Forwards to a real journal; after a failure, to an in-memory one."""
 
@@ -41,8 +40,13 @@ class SafeJournal:
                 self._fail(exc)
                 if name in {"begin_session"}:
                     return getattr(self.journal, name)(*args, **kwargs)
-                if name in {"record_event", "heartbeat", "end_session", "record_answers",
-                            "mark_interrupted"}:
+                if name in {
+                    "record_event",
+                    "heartbeat",
+                    "end_session",
+                    "record_answers",
+                    "mark_interrupted",
+                }:
                     return None
                 return getattr(self.journal, name)(*args, **kwargs)
 
