@@ -87,4 +87,12 @@ def test_commands(matcher, text, command) -> None:
 
 
 def test_normalize_expands_contractions() -> None:
-    assert normalize("I DON'T know, it\u2019s fine") == ["i", "do", "not", "know", "it", "is", "fine"]
+    assert normalize("I DON'T know, it\u2019s fine") == [
+        "i",
+        "do",
+        "not",
+        "know",
+        "it",
+        "is",
+        "fine",
+    ]
