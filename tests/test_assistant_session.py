@@ -1,0 +1,219 @@
+"""The whole assistant under a fake clock: conversation, timed plan, journal, faults."""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from pathlib import Path
+
+import pytest
+from support import DIALOGS
+
+from voice_assistant.app import build_assistant
+from voice_assistant.assistant import Assistant
+from voice_assistant.clock import FakeClock
+from voice_assistant.errors import JournalError, SpeakerError
+from voice_assistant.events import Shutdown, Transcript
+from voice_assistant.output import MemorySink
+from voice_assistant.session.journal import Journal, open_journal
+from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.safe_journal import SafeJournal
+from voice_assistant.speakers import FallbackSpeaker, RecordingSpeaker
+
+CLEAR = ["no"] * 6
+ICE_THEN_HEAT = [*CLEAR, "yesterday", "no", "yes"]  # recent, no swelling, stiff
+ICE = [*CLEAR, "two days ago", "yes"]  # recent, swollen
+HEAT = [*CLEAR, "years", "no", "no"]
+
+
+@pytest.fixture
+def config():
+    return load_session_config(DIALOGS / "session.yaml")
+
+
+class Rig:
+    """An assistant with a fake clock, a recording speaker and a real journal."""
+
+    def __init__(self, script, config, journal, clock: FakeClock | None = None, speaker=None):
+        self.clock = clock or FakeClock()
+        self.sink = MemorySink()
+        self.speaker = speaker or RecordingSpeaker()
+        self.journal = SafeJournal(journal, self.sink.notice, "journal failed: {detail}")
+        self.assistant: Assistant = build_assistant(
+            script, config, self.journal, self.speaker, self.clock, self.sink
+        )
+
+    def run(self, answers, timeline=(), until: float = 10_000.0) -> list[tuple[float, str, str]]:
+        """Answer the questions at the current time, then speak ``timeline`` at its times."""
+        assistant, clock = self.assistant, self.clock
+        assistant.begin()
+        for answer in answers:
+            assistant.handle(Transcript(answer))
+        pending = deque(timeline)
+        while not assistant.done and clock.now() <= until:
+            while pending and pending[0][0] <= clock.now():
+                assistant.handle(Transcript(pending.popleft()[1]))
+            assistant.tick()
+            if assistant.done:
+                break
+            times = [t for t in (assistant.next_wake(), pending[0][0] if pending else None) if t]
+            if not times:
+                break
+            clock.set(max(min(times), clock.now() + 1e-3))
+        return [(r.t, r.extra.get("event", r.state), r.say) for r in self.sink.records]
+
+
+def session_turns(records, start: float = 0.0):
+    return [(round(t - start, 1), kind, say) for t, kind, say in records if t >= start]
+
+
+def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config), FakeClock(wall_start=1_800_000_000))
+    records = rig.run(
+        [*ICE_THEN_HEAT, "start"],
+        timeline=[(300, "how long left"), (905, "done, it's off"), (2110, "start"), (3011, "done")],
+    )
+    timed = [(round(t), kind) for t, kind, _ in records if kind not in ("greeting",)]
+    kinds = [kind for _, kind in timed]
+    assert kinds[-12:] == [
+        "start",
+        "remaining",
+        "halfway",
+        "one_minute",
+        "times_up",
+        "rest_start",
+        "phase_next",
+        "start",
+        "halfway",
+        "one_minute",
+        "times_up",
+        "plan_done",
+    ]
+    expected_times = {
+        "halfway": [450, 2560],
+        "one_minute": [840, 2950],
+        "times_up": [900, 3010],
+        "rest_start": [905],
+        "phase_next": [2105],
+        "plan_done": [3011],
+    }
+    for kind, times in expected_times.items():
+        assert [t for t, k in timed if k == kind] == times, kind
+    texts = [say for _, _, say in records]
+    assert "Fifteen minutes of ice, starting now." in texts
+    assert "Ten minutes of ice left." in texts  # asked at 300 s
+    assert any("take the ice off now" in say for say in texts)
+    assert any("Now rest for twenty minutes" in say for say in texts)
+    assert "Fifteen minutes of heat, starting now." in texts
+    assert any("next ice is allowed from" in say for say in texts)
+    assert rig.assistant.done
+    history = rig.journal.history(5)
+    assert len(history) == 1
+    assert history[0].ended_how == "completed"
+
+
+def test_pause_and_resume_shift_the_schedule(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    records = rig.run([*ICE, "start"], timeline=[(100, "pause"), (400, "resume"), (1205, "done")])
+    times = {kind: round(t) for t, kind, _ in records}
+    assert times["paused"] == 100
+    assert times["times_up"] == 900 + 300
+    paused_text = next(say for _, kind, say in records if kind == "paused")
+    assert "thirteen minutes" in paused_text.lower()
+
+
+def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    records = rig.run(
+        [
+            *HEAT,
+            "make it thirty minutes",
+            "make it ten minutes",
+            "start",
+        ],
+        timeline=[(601, "done")],
+    )
+    says = [say for _, _, say in records]
+    assert any("twenty minutes" in say and "burn" in say for say in says)
+    assert "Ten minutes of heat, starting now." in says
+    assert [round(t) for t, kind, _ in records if kind == "times_up"] == [600]
+
+
+def test_stop_mid_session_tells_to_take_pack_off(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    records = rig.run([*ICE, "start"], timeline=[(60, "stop")])
+    assert "Take the ice off now" in records[-1][2]
+    assert rig.journal.history(1)[0].ended_how == "stopped"
+
+
+def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> None:
+    clock = FakeClock(wall_start=1_800_000_000)
+    first = Rig(script, config, open_journal(tmp_path, config), clock)
+    first.run([*ICE, "start"], timeline=[(901, "done")])
+    clock.advance(30 * 60)
+    second = Rig(script, config, open_journal(tmp_path, config), clock)
+    records = second.run(ICE)
+    assert "an hour and a half more" in records[-1][2]
+    assert records[-1][1] == "done"
+
+
+def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) -> None:
+    clock = FakeClock(wall_start=1_800_000_000)
+    first = Rig(script, config, open_journal(tmp_path, config), clock)
+    first.run([*ICE, "start"], until=420)  # seven minutes in; then the laptop dies
+    clock.advance(7 * 60)
+    second = Rig(script, config, open_journal(tmp_path, config), clock)
+    second.assistant.begin()
+    opening = second.sink.records[0]
+    assert opening.state == "notice"
+    assert "ice session was interrupted seven" in opening.say
+    assert "eight minutes left" in opening.say
+    assert "take it off now" in opening.say.lower()
+    assert second.sink.records[1].state == "greeting"
+
+
+def test_shutdown_mid_session_records_interrupted(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    rig.run([*ICE, "start"], until=120)
+    rig.assistant.handle(Shutdown("SIGTERM"))
+    assert rig.assistant.done
+    assert "Take the ice off now" in rig.sink.records[-1].say
+    assert rig.journal.history(1)[0].ended_how == "interrupted"
+
+
+class BrokenJournal(Journal):
+    """Writes fail as on a full disk, after the session has begun."""
+
+    def record_event(self, *args, **kwargs):
+        raise JournalError("database or disk is full")
+
+    heartbeat = record_event
+
+
+def test_full_disk_keeps_timing_and_says_so_once(script, config) -> None:
+    journal = BrokenJournal.in_memory(config)
+    assert isinstance(journal, BrokenJournal)
+    rig = Rig(script, config, journal)
+    records = rig.run([*ICE, "start"], timeline=[(901, "done")])
+    kinds = [kind for _, kind, _ in records]
+    assert "times_up" in kinds and "plan_done" in kinds
+    assert len([n for n in rig.sink.notices if "journal failed" in n]) == 1
+
+
+class FailingSpeaker(RecordingSpeaker):
+    def say(self, text: str) -> None:
+        raise SpeakerError("The speaker stopped working.")
+
+    def chime(self) -> None:
+        raise SpeakerError("The speaker stopped working.")
+
+
+def test_failing_speaker_never_silences_times_up(script, config) -> None:
+    notices: list[str] = []
+    bell = io.StringIO()
+    speaker = FallbackSpeaker(FailingSpeaker(), notices.append, lambda d: d, bell=bell)
+    rig = Rig(script, config, Journal.in_memory(config), speaker=speaker)
+    records = rig.run([*ICE, "start"], timeline=[(901, "done")])
+    assert any("take the ice off now" in say for _, _, say in records)  # still printed
+    assert notices == ["The speaker stopped working."]
+    assert "\a" in bell.getvalue()  # chimes fall back to the terminal bell
