@@ -368,4 +368,11 @@ def _history(settings: Settings, limit: int) -> int:
 
 
 def _doctor(settings: Settings, args: argparse.Namespace) -> int:
-    raise AssistantError("doctor is not wired yet")
+    from voice_assistant.doctor import run_doctor
+
+    dialogs = getattr(args, "dialogs", None)
+    return run_doctor(
+        settings,
+        config_flag=getattr(args, "config", None),
+        dialogs_dir=Path(dialogs) if dialogs else paths.dialogs_dir(),
+    )

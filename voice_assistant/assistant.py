@@ -31,6 +31,13 @@ from voice_assistant.ports import Clock, Speaker
 
 log = logging.getLogger(__name__)
 
+_STOP = object()
+MAX_INTERNAL_ERRORS = 5
+INTERNAL_ERROR = (
+    "Sorry, something went wrong inside me; I'm carrying on. "
+    "If it keeps happening, run heat-or-ice --verbose and report what it prints."
+)
+
 
 class TimedSession(Protocol):
     """A running heat/ice session as the loop sees it (see session/controller.py)."""
@@ -109,21 +116,38 @@ class Assistant:
     def run(self, inbox: queue.Queue[object]) -> int:
         """Process events until the conversation and any session are over."""
         self.begin()
+        failures = 0
         while not self.done:
-            self.tick()
-            if self.done:
-                break
-            self._release_held()
-            wake = self.next_wake()
-            timeout = None if wake is None else self.clock.real_seconds(wake - self.clock.now())
-            if timeout is None and self.input_ended and not self._held:
-                break  # nothing can happen any more
             try:
-                event = inbox.get(timeout=timeout)
-            except queue.Empty:
-                continue
-            self.handle(event)
+                event = self._next_event(inbox)
+                if event is _STOP:
+                    break
+                if event is not None:
+                    self.handle(event)
+                failures = 0
+            except Exception:  # a bug must not silence a running timer
+                failures += 1
+                log.exception("internal error while handling an event")
+                self.sink.notice(INTERNAL_ERROR)
+                if failures >= MAX_INTERNAL_ERRORS:
+                    return 1
         return 0
+
+    def _next_event(self, inbox: queue.Queue[object]) -> object | None:
+        self.tick()
+        if self.done:
+            return _STOP
+        self._release_held()
+        if self.done:
+            return _STOP
+        wake = self.next_wake()
+        timeout = None if wake is None else self.clock.real_seconds(wake - self.clock.now())
+        if timeout is None and self.input_ended and not self._held:
+            return _STOP  # nothing can happen any more
+        try:
+            return inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
     def begin(self) -> None:
         for line in self.preamble:

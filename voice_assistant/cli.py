@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heat-or-ice {__version__}")
     _add_run_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Accepted after the command too ("heat-or-ice history --data-dir X").
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="journal folder")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
     sub.add_parser("devices", help="list microphones and speakers")
 
@@ -95,16 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("models_args", nargs=argparse.REMAINDER, help="download | list")
 
-    history = sub.add_parser("history", help="list past heat and ice sessions")
+    history = sub.add_parser("history", help="list past heat and ice sessions", parents=[common])
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
 
-    sub.add_parser("doctor", help="check microphone, speaker, speech engine, journal, settings")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check microphone, speaker, speech engine, journal, settings",
+        parents=[common],
+    )
+    doctor.add_argument("--device", default=argparse.SUPPRESS, help="microphone to check")
+    doctor.add_argument("--output-device", default=argparse.SUPPRESS, help="speaker to check")
+    _add_engine_options(doctor, suppress=True)
     return parser
 
 
-def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    extra = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument(
         "--engine",
+        **extra,  # type: ignore[arg-type]
         choices=["auto", "pocketsphinx", "vosk"],
         help="speech recogniser: auto (vosk when a vosk model is found, else the "
         "built-in pocketsphinx), pocketsphinx, or vosk",
@@ -114,6 +128,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help="folder of an unpacked vosk model (also VOSK_MODEL_PATH, or a folder in models/)",
+        **extra,  # type: ignore[arg-type]
     )
 
 

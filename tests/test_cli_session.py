@@ -1,0 +1,91 @@
+"""Timed sessions through the real command line: kill -9, SIGTERM, history."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support import REPO, json_turns, run_cli
+
+ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
+
+
+def start_session(data_dir: Path, speed: float) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(data_dir / "cfg"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--json",
+         "--clock-speed", str(speed), "--data-dir", str(data_dir)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(ICE)
+    process.stdin.flush()
+    return process
+
+
+def read_until(process: subprocess.Popen[str], event: str, limit: float = 60) -> list[dict]:
+    seen = []
+    deadline = time.monotonic() + limit
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(json.loads(line))
+        if seen[-1].get("event") == event:
+            return seen
+    raise AssertionError(f"never saw {event}: {seen[-3:]}")
+
+
+def test_sigkill_mid_session_then_restart_says_so_first(tmp_path: Path) -> None:
+    process = start_session(tmp_path, speed=20)
+    read_until(process, "halfway")  # 450 clock seconds = 22 s real... at 20x
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=10)
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        rows = db.execute("SELECT kind, ended_how FROM sessions").fetchall()
+        said = [text for (text,) in db.execute("SELECT text FROM events")]
+    assert rows == [("ice", None)]  # open: nothing closed it
+    assert "Fifteen minutes of ice, starting now." in said
+    assert any(text.startswith("Halfway") for text in said)  # announced, so journaled
+
+    result = run_cli("--text", "--mute", "--json", "--data-dir", str(tmp_path), stdin="stop\n")
+    turns = json_turns(result.stdout)
+    assert turns[0]["state"] == "notice"
+    assert "ice session was interrupted" in turns[0]["say"]
+    assert "minutes left" in turns[0]["say"] and "take it off now" in turns[0]["say"]
+    assert turns[1]["state"] == "greeting"
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        assert db.execute("SELECT ended_how FROM sessions").fetchall() == [("interrupted",)]
+
+
+def test_sigterm_says_goodbye_and_records_interrupted(tmp_path: Path) -> None:
+    process = start_session(tmp_path, speed=20)
+    read_until(process, "start")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    last = json_turns(out)[-1]
+    assert "Take the ice off now" in last["say"]
+    assert "Traceback" not in err
+    history = run_cli("history", "--data-dir", str(tmp_path))
+    assert history.returncode == 0
+    assert "interrupted" in history.stdout.lower()
+
+
+def test_whole_ice_session_at_high_speed(tmp_path: Path) -> None:
+    result = run_cli(
+        "--text", "--mute", "--json", "--clock-speed", "400", "--data-dir", str(tmp_path),
+        stdin=ICE + "@925 done\n",
+    )
+    assert result.returncode == 0, result.stderr
+    events = [t.get("event") for t in json_turns(result.stdout)]
+    assert events[-5:] == ["start", "halfway", "one_minute", "times_up", "plan_done"]
+    history = run_cli("history", "--data-dir", str(tmp_path))
+    assert "completed" in history.stdout.lower() and "ice" in history.stdout.lower()
