@@ -60,7 +60,7 @@ def dispatch(args: argparse.Namespace) -> int:
             return _recognize(args)
         if args.command == "models":
             return _models(args)
-        settings = build_settings(args)
+        settings = build_settings(args, report=args.command != "doctor")
         if args.command == "history":
             return _history(settings, args.limit)
         if args.command == "doctor":

@@ -97,6 +97,7 @@ class Assistant:
         self.session: TimedSession | None = None
         self.done = False
         self.input_ended = False
+        self.shutdown = False
         self._held: deque[Scheduled] = deque()
         self._heard: str | None = None
         self._lock = threading.Lock()
@@ -224,6 +225,7 @@ class Assistant:
             self.sink.notice(event.message)
             self._speak(Turn(state="notice", say=event.message), print_turn=False)
         elif isinstance(event, Shutdown):
+            self.shutdown = True
             turns = self.session.interrupt(now) if self.session is not None else []
             self._speak_all(turns or self.conversation.stop())
             self._save_answers()
