@@ -104,3 +104,21 @@ def test_bad_flag_value_is_explained() -> None:
     result = run_cli("--text", "--mute", "--rate", "5")
     assert result.returncode == 2
     assert "--rate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wake_mode_waits_for_the_phrase_between_conversations() -> None:
+    result = run_cli(
+        "--text",
+        "--mute",
+        "--json",
+        "--wake",
+        stdin="hello there\nokay heat or ice\nyes\nnothing\nOK heat or ice please\nno\nstop\n",
+    )
+    assert result.returncode == 0, result.stderr
+    turns = json_turns(result.stdout)
+    states = [t["state"] for t in turns]
+    assert states[0] == "wake"  # "hello there" was ignored
+    assert states.count("wake") == 2
+    assert states.count("greeting") == 2
+    assert "Waiting quietly" in result.stderr
+    assert turns[-1]["state"] == "done"

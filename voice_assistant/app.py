@@ -123,11 +123,12 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     journal = open_safe_journal(settings.data_dir, session_config, script, sink)
-    assistant = build_assistant(script, session_config, journal, speaker, clock, sink)
     _install_signal_handlers(inbox)
+    transcribe = None
+    listener: VoiceListener | None = None
+    holder = _VocabularyHolder()
     if args.audio_in:
-        recognizer = build_recognizer(settings)
-        assistant.transcribe = _clip_transcriber(recognizer)
+        transcribe = _clip_transcriber(build_recognizer(settings))
         from voice_assistant.adapters.wav import read_wav
         from voice_assistant.listener import scripted_clips
 
@@ -136,10 +137,39 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     elif args.text:
         _start_text_input(inbox)
     else:
-        listener = _start_microphone(settings, script, sink, assistant, inbox)
+        listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox)
         if listener is None:
             _start_text_input(inbox)
-    return assistant.run(inbox)
+
+    def make_assistant() -> Assistant:
+        assistant = build_assistant(script, session_config, journal, speaker, clock, sink)
+        assistant.transcribe = transcribe
+        assistant.gate = listener
+        holder.source = assistant.vocabulary
+        return assistant
+
+    if settings.wake:
+        from voice_assistant.wake import WakeLoop
+
+        def set_vocabulary(source: Callable[[], Vocabulary]) -> None:
+            holder.source = source
+
+        texts = {key: str(script.messages[key]) for key in ("wake_heard", "wake_idle")}
+        loop = WakeLoop(
+            settings.wake_phrase, make_assistant, speaker, sink, clock, texts, set_vocabulary
+        )
+        return loop.run(inbox)
+    return make_assistant().run(inbox)
+
+
+class _VocabularyHolder:
+    """Lets the microphone thread follow whichever assistant (or wake loop) is current."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Vocabulary] = lambda: Vocabulary(())
+
+    def current(self) -> Vocabulary:
+        return self.source()
 
 
 def open_safe_journal(
@@ -286,7 +316,8 @@ def _start_microphone(
     settings: Settings,
     script: DialogScript,
     sink: TurnSink,
-    assistant: Assistant,
+    speaker: Speaker,
+    vocabulary: Callable[[], Vocabulary],
     inbox: queue.Queue[object],
 ) -> VoiceListener | None:
     """Open the microphone and start listening; None (after saying why) when there is none."""
@@ -307,16 +338,15 @@ def _start_microphone(
     except AssistantError as exc:
         message = script.device_messages["no_microphone"].format(detail=str(exc))
         sink.notice(message)
-        assistant.speaker.say(message)
+        speaker.say(message)
         return None
     listener = VoiceListener(
         mic,
         recognizer,
-        assistant.vocabulary,
+        vocabulary,
         inbox,
         failure_message=lambda detail: template.format(detail=detail.rstrip(".")),
     )
-    assistant.gate = listener
     listener.start()
     return listener
 

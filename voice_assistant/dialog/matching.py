@@ -37,7 +37,7 @@ _CONTRACTIONS = {
     "what's": "what is",
     "there's": "there is",
     "let's": "let us",
-    "okay": "okay",
+    "ok": "okay",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
