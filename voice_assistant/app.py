@@ -61,6 +61,7 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.command == "models":
             return _models(args)
         settings = build_settings(args, report=args.command != "doctor")
+        _log_to_file(settings.data_dir)
         if args.command == "history":
             return _history(settings, args.limit)
         if args.command == "doctor":
@@ -72,6 +73,32 @@ def dispatch(args: argparse.Namespace) -> int:
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_MISSING
+
+
+LOG_FILE = "heat-or-ice.log"
+
+
+def _log_to_file(data_dir: Path) -> None:
+    """Keep a small log in the data folder; silently skipped when it can't be written."""
+    from logging.handlers import RotatingFileHandler
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            data_dir / LOG_FILE, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        return
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO:
+        for existing in root.handlers:
+            if existing is not handler and existing.level == logging.NOTSET:
+                existing.setLevel(root.level)
+        root.setLevel(logging.INFO)
 
 
 def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings:
