@@ -306,6 +306,7 @@ def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Sp
             output_device=settings.output_device,
         )
     except AssistantError as exc:
+        log.warning("no speech output: %s", exc)
         sink.notice(template.format(detail=str(exc)))
         return SilentSpeaker()
     return _guarded(speaker, script, sink)
