@@ -19,9 +19,23 @@ ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
 def start_session(data_dir: Path, speed: float) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(data_dir / "cfg"))
     process = subprocess.Popen(
-        [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--json",
-         "--clock-speed", str(speed), "--data-dir", str(data_dir)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "voice_assistant",
+            "--text",
+            "--mute",
+            "--json",
+            "--clock-speed",
+            str(speed),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(ICE)
@@ -81,7 +95,13 @@ def test_sigterm_says_goodbye_and_records_interrupted(tmp_path: Path) -> None:
 
 def test_whole_ice_session_at_high_speed(tmp_path: Path) -> None:
     result = run_cli(
-        "--text", "--mute", "--json", "--clock-speed", "400", "--data-dir", str(tmp_path),
+        "--text",
+        "--mute",
+        "--json",
+        "--clock-speed",
+        "400",
+        "--data-dir",
+        str(tmp_path),
         stdin=ICE + "@925 done\n",
     )
     assert result.returncode == 0, result.stderr

@@ -70,9 +70,7 @@ def converse(script, recognizer, answers, voice, rate, folder):
     config = load_session_config(DIALOGS / "session.yaml")
     sink = MemorySink()
     journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")
-    assistant = build_assistant(
-        script, config, journal, RecordingSpeaker(), FakeClock(), sink
-    )
+    assistant = build_assistant(script, config, journal, RecordingSpeaker(), FakeClock(), sink)
     assistant.transcribe = lambda pcm, vocabulary: transcribe_clip(pcm, recognizer, vocabulary)
     assistant.begin()
     for answer in answers:
@@ -147,7 +145,12 @@ def first_words(pcm: bytes, choices: list[str]) -> str:
 def test_assistant_speech_rendered_to_wav_says_the_advice(tmp_path, answers, opening) -> None:
     speech = tmp_path / "speech"
     result = run_cli(
-        "--text", "--mute", "--save-speech", str(speech), "--data-dir", str(tmp_path),
+        "--text",
+        "--mute",
+        "--save-speech",
+        str(speech),
+        "--data-dir",
+        str(tmp_path),
         stdin="\n".join([*answers, "no thanks"]) + "\n",
     )
     assert result.returncode == 0, result.stderr

@@ -374,6 +374,7 @@ def _start_microphone(
         vocabulary,
         inbox,
         failure_message=lambda detail: template.format(detail=detail.rstrip(".")),
+        on_fatal=lambda: _start_text_input(inbox) if sys.stdin and sys.stdin.isatty() else None,
     )
     listener.start()
     return listener

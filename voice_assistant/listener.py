@@ -91,6 +91,7 @@ class VoiceListener:
         inbox: queue.Queue[object],
         segmenter: Segmenter | None = None,
         failure_message: Callable[[str], str] = str,
+        on_fatal: Callable[[], None] = lambda: None,
     ) -> None:
         self.source = source
         self.recognizer = recognizer
@@ -98,6 +99,7 @@ class VoiceListener:
         self.inbox = inbox
         self.segmenter = segmenter or Segmenter(SAMPLE_RATE)
         self.failure_message = failure_message
+        self.on_fatal = on_fatal
         self._reset = threading.Event()
         self._muted = threading.Event()
         self._stop = threading.Event()
@@ -130,13 +132,12 @@ class VoiceListener:
                     continue
                 for event in self.segmenter.feed(block):
                     self._post(event)
-        except AssistantError as exc:
-            if not self._stop.is_set():
-                self.inbox.put(DeviceProblem(self.failure_message(str(exc)), fatal=True))
         except Exception as exc:  # a device or engine failure must never kill the assistant
-            log.exception("listener failed")
+            if not isinstance(exc, AssistantError):
+                log.exception("listener failed")
             if not self._stop.is_set():
                 self.inbox.put(DeviceProblem(self.failure_message(str(exc)), fatal=True))
+                self.on_fatal()
 
     def _post(self, event: object) -> None:
         if isinstance(event, NoSpeech):
