@@ -3,6 +3,7 @@ and a running session keeps announcing."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 
@@ -36,10 +37,8 @@ class EchoRecognizer:
 def drain(inbox: queue.Queue, seconds: float) -> list:
     events, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
-        try:
+        with contextlib.suppress(queue.Empty):
             events.append(inbox.get(timeout=0.05))
-        except queue.Empty:
-            pass
     return events
 
 
