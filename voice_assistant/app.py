@@ -408,7 +408,11 @@ def _devices() -> int:
 
 
 def _recognize(args: argparse.Namespace) -> int:
-    raise AssistantError("recognize is not wired yet")
+    from voice_assistant.recognize_cmd import run_recognize
+
+    settings = build_settings(args)
+    choices = [c.strip() for c in args.choices.split("|") if c.strip()] if args.choices else None
+    return run_recognize(args.files, choices, build_recognizer(settings), sys.stdout)
 
 
 def _models(args: argparse.Namespace) -> int:
