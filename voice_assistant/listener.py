@@ -43,8 +43,11 @@ def transcribe_clip(
     utterances = [event for event in events if isinstance(event, Utterance)]
     if not utterances:
         return Silence()
-    audio = b"".join(utterance.audio for utterance in utterances)
-    return recognizer.recognize(audio, vocabulary)
+    # A clip holds one answer: decode it whole, from the first start to the last end,
+    # with a little margin, so a short word is never clipped by the segmenter.
+    start = max(0, int((utterances[0].start_s - CLIP_PADDING_S - 0.3) * SAMPLE_RATE) * 2)
+    end = int((utterances[-1].end_s - CLIP_PADDING_S + 0.3) * SAMPLE_RATE) * 2
+    return recognizer.recognize(pcm[start : max(end, start + 2)], vocabulary)
 
 
 def parse_clip_argument(argument: str) -> tuple[Path, float | None]:
