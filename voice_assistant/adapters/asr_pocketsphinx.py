@@ -22,7 +22,45 @@ log = logging.getLogger(__name__)
 
 # Common short words that compete with the vocabulary. Words that are part of
 # the current vocabulary are left out of the competitors automatically.
-COMPETITORS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "up", "down", "left", "right", "on", "off", "go", "bed", "bird", "cat", "dog", "house", "tree", "wow", "happy", "marvin", "sheila", "banana", "elephant", "water", "table", "window", "morning", "coffee", "music", "purple"]
+COMPETITORS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "up",
+    "down",
+    "left",
+    "right",
+    "on",
+    "off",
+    "go",
+    "bed",
+    "bird",
+    "cat",
+    "dog",
+    "house",
+    "tree",
+    "wow",
+    "happy",
+    "marvin",
+    "sheila",
+    "banana",
+    "elephant",
+    "water",
+    "table",
+    "window",
+    "morning",
+    "coffee",
+    "music",
+    "purple",
+]
 QUIET_DBFS = -50.0  # below this the utterance is treated as silence
 MIN_SPEECH_S = 0.12
 
