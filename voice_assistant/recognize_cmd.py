@@ -1,0 +1,53 @@
+"""``heat-or-ice recognize``: FILE<TAB>TEXT<TAB>CONFIDENCE per WAV file (a user's check
+of recognition, and our measuring tool). TEXT is empty when the audio was rejected."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from voice_assistant.adapters.wav import read_wav
+from voice_assistant.errors import AssistantError
+from voice_assistant.events import Vocabulary
+from voice_assistant.ports import Recognizer
+
+# Without --choices: the answers and commands of a yes/no question.
+DEFAULT_CHOICES = (
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "not sure",
+    "maybe",
+    "i don't know",
+    "stop",
+    "repeat",
+    "help",
+    "start over",
+    "cancel",
+    "quit",
+)
+
+
+def run_recognize(
+    files: Sequence[Path],
+    choices: Sequence[str] | None,
+    recognizer: Recognizer,
+    out: TextIO,
+    err: TextIO | None = None,
+) -> int:
+    err = err or sys.stderr
+    vocabulary = Vocabulary(tuple(c.lower() for c in (choices or DEFAULT_CHOICES)))
+    status = 0
+    for path in files:
+        try:
+            transcript = recognizer.recognize(read_wav(path), vocabulary)
+        except AssistantError as exc:
+            print(str(exc), file=err)
+            status = 1
+            continue
+        print(f"{path}\t{transcript.text}\t{transcript.confidence:.2f}", file=out, flush=True)
+    return status
