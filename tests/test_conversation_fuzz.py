@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support import PLANS
 
@@ -93,8 +93,16 @@ conversations = st.one_of(
 REACHED: list[str] = []
 
 
+def _typed(*words: str) -> list[tuple[str, str, float]]:
+    return [(word, "text", 1.0) for word in words]
+
+
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(conversations)
+@example(_typed("maybe"))
+@example(CLEAR + _typed("yesterday", "no", "yes"))
+@example(CLEAR + _typed("years", "no", "no"))
+@example(CLEAR + _typed("years", "not sure"))
 def test_random_conversations_stay_safe(script, replies) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     turns = conversation.start()
