@@ -13,7 +13,8 @@ from voice_assistant.errors import AssistantError
 from voice_assistant.events import Vocabulary
 from voice_assistant.ports import Recognizer
 
-# Without --choices: the answers and commands of a yes/no question.
+# Without --choices: the answers of a yes/no question plus the global commands
+# that are always active (the same 17 phrases bench/recognition.py measures).
 DEFAULT_CHOICES = (
     "yes",
     "yeah",
@@ -23,12 +24,15 @@ DEFAULT_CHOICES = (
     "not sure",
     "maybe",
     "i don't know",
-    "stop",
     "repeat",
     "help",
-    "start over",
-    "cancel",
+    "stop",
     "quit",
+    "cancel",
+    "start over",
+    "pause",
+    "resume",
+    "how long left",
 )
 
 
@@ -39,8 +43,15 @@ def run_recognize(
     out: TextIO,
     err: TextIO | None = None,
 ) -> int:
+    """Print ``FILE<TAB>TEXT<TAB>CONFIDENCE`` per file; 1 if any file could not be used.
+
+    TEXT is one of ``choices`` (``DEFAULT_CHOICES`` when None or empty) or empty
+    when the recogniser rejected the audio; CONFIDENCE has two decimals. A file
+    that can't be read gets a line on ``err`` and the others are still done.
+    """
     err = err or sys.stderr
-    vocabulary = Vocabulary(tuple(c.lower() for c in (choices or DEFAULT_CHOICES)))
+    phrases = tuple(c.strip().lower() for c in choices or () if c.strip())
+    vocabulary = Vocabulary(phrases or DEFAULT_CHOICES)
     status = 0
     for path in files:
         try:
