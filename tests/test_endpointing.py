@@ -16,6 +16,7 @@ from voice_assistant.adapters.endpointing import (
     NoSpeech,
     Segmenter,
     SegmentEvent,
+    SpeechPaused,
     SpeechStarted,
     Utterance,
     frame_energy_db,
@@ -60,8 +61,13 @@ def burst(seconds: float, level: float = 6000.0, freq: float = 220.0) -> np.ndar
 
 
 def run(
-    signal: np.ndarray, block: int, segmenter: Segmenter | None = None, flush: bool = True
+    signal: np.ndarray,
+    block: int,
+    segmenter: Segmenter | None = None,
+    flush: bool = True,
+    paused: bool = False,
 ) -> list[SegmentEvent]:
+    """Feed ``signal`` in ``block``-byte pieces; ``SpeechPaused`` only when ``paused``."""
     seg = segmenter or Segmenter()
     data = signal.astype("<i2").tobytes()
     events: list[SegmentEvent] = []
@@ -69,7 +75,7 @@ def run(
         events.extend(seg.feed(data[offset : offset + block]))
     if flush:
         events.extend(seg.flush())
-    return events
+    return [e for e in events if paused or not isinstance(e, SpeechPaused)]
 
 
 def utterances(events: list[SegmentEvent]) -> list[Utterance]:
@@ -124,6 +130,51 @@ def speech_bounds(x: np.ndarray, drop_db: float = 30.0) -> tuple[float, float]:
 
 
 # -- pure logic (energy gate only) -------------------------------------------
+
+
+def test_a_pause_is_reported_once_before_the_end_with_the_same_audio() -> None:
+    signal = np.concatenate([noise(1.0, 30), burst(0.5), noise(1.5, 30, seed=1)])
+    events = run(signal, 512, pure_segmenter(), paused=True)
+    assert [type(e) for e in events] == [SpeechStarted, SpeechPaused, Utterance]
+    paused, final = events[1], events[2]
+    assert isinstance(paused, SpeechPaused) and isinstance(final, Utterance)
+    assert paused.utterance == final  # nothing new was said: the same answer either way
+
+
+def test_speech_after_the_pause_continues_the_same_utterance() -> None:
+    # "not ... sure": 0.4 s of quiet inside the answer is a pause, not the end.
+    signal = np.concatenate(
+        [noise(1.0, 30), burst(0.4), noise(0.4, 30, seed=2), burst(0.4), noise(1.5, 30, seed=1)]
+    )
+    events = run(signal, 160, pure_segmenter(), paused=True)
+    kinds = [type(e) for e in events]
+    assert kinds == [SpeechStarted, SpeechPaused, SpeechPaused, Utterance]
+    (utt,) = utterances(events)
+    assert utt.start_s == pytest.approx(1.0, abs=0.05)
+    assert utt.end_s == pytest.approx(2.2, abs=0.05)
+
+
+def test_end_now_ends_the_utterance_at_the_pause() -> None:
+    seg = pure_segmenter()
+    signal = np.concatenate([noise(1.0, 30), burst(0.5), noise(1.5, 30, seed=1)])
+    data = signal.astype("<i2").tobytes()
+    got: list[SegmentEvent] = []
+    ended = None
+    for offset in range(0, len(data), 320):
+        for event in seg.feed(data[offset : offset + 320]):
+            got.append(event)
+            if isinstance(event, SpeechPaused):
+                ended = seg.end_now()
+                assert seg.position_s < 1.5 + 0.3  # well before the 0.7 s trailing silence
+    assert ended is not None and ended.end_s == pytest.approx(1.5, abs=0.05)
+    assert not any(isinstance(e, Utterance) for e in got)  # no second copy later
+    assert seg.end_now() is None  # nothing is being collected any more
+
+
+def test_no_pause_events_when_early_look_is_off() -> None:
+    signal = np.concatenate([noise(1.0, 30), burst(0.5), noise(1.5, 30, seed=1)])
+    events = run(signal, 512, pure_segmenter(early_silence_s=None), paused=True)
+    assert [type(e) for e in events] == [SpeechStarted, Utterance]
 
 
 @pytest.mark.parametrize("block", [*BLOCK_SIZES, 333, 7])

@@ -5,6 +5,7 @@ This module imports nothing of ours so every other module can depend on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -62,6 +63,22 @@ class Vocabulary:
 
     phrases: tuple[str, ...]
     critical: frozenset[str] = field(default_factory=frozenset)
+    meanings: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Phrase -> what it means to the dialog ("no thanks" -> "no"); may be empty."""
+
+    def is_complete(self, phrase: str) -> bool:
+        """Can ``phrase`` be taken as the whole answer the moment the talker pauses?
+
+        Not when a longer phrase starting with it means something else: "i do"
+        (yes) may be going on to "i do not" (no), "no" to "no idea" (unsure).
+        Without ``meanings`` every longer phrase counts as different.
+        """
+        prefix = phrase + " "
+        meaning = self.meanings.get(phrase)
+        return not any(
+            other.startswith(prefix) and (meaning is None or self.meanings.get(other) != meaning)
+            for other in self.phrases
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from voice_assistant.adapters.endpointing import NoSpeech, Segmenter, Utterance
+from voice_assistant.adapters.endpointing import NoSpeech, Segmenter, SpeechPaused, Utterance
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     AudioClip,
@@ -103,6 +103,8 @@ class VoiceListener:
         self.segmenter = segmenter or Segmenter(SAMPLE_RATE)
         self.failure_message = failure_message
         self.on_fatal = on_fatal
+        # A decode made at a pause, kept in case the utterance ends there after all.
+        self._early: tuple[Utterance, Vocabulary, Transcript] | None = None
         self._reset = threading.Event()
         self._muted = threading.Event()
         self._stop = threading.Event()
@@ -145,7 +147,41 @@ class VoiceListener:
     def _post(self, event: object) -> None:
         if isinstance(event, NoSpeech):
             self.inbox.put(Silence())
+        elif isinstance(event, SpeechPaused):
+            self._early_look(event.utterance)
         elif isinstance(event, Utterance):
-            transcript = self.recognizer.recognize(event.audio, self.vocabulary())
-            log.debug("heard %r (%.2f)", transcript.text, transcript.confidence)
-            self.inbox.put(transcript)
+            self._deliver(event, self._transcribe(event))
+
+    def _early_look(self, utterance: Utterance) -> None:
+        """Decode at the first pause; end the answer there when it is complete.
+
+        "yes" then 0.25 s of quiet is answered at once. "i do" waits out the
+        full trailing silence, since "i do not" would mean the opposite.
+        """
+        vocabulary = self.vocabulary()
+        transcript = self.recognizer.recognize(utterance.audio, vocabulary)
+        self._early = (utterance, vocabulary, transcript)
+        if transcript.text and vocabulary.is_complete(transcript.text):
+            ended = self.segmenter.end_now()
+            if ended is None:
+                return
+            if ended != utterance:  # speech went on within the same block: decode it all
+                transcript = self.recognizer.recognize(ended.audio, vocabulary)
+            self._deliver(ended, transcript)
+
+    def _transcribe(self, utterance: Utterance) -> Transcript:
+        vocabulary = self.vocabulary()
+        early, self._early = self._early, None
+        if early is not None and early[0] == utterance and early[1] == vocabulary:
+            return early[2]  # nothing new was said after the pause: same audio, same answer
+        return self.recognizer.recognize(utterance.audio, vocabulary)
+
+    def _deliver(self, utterance: Utterance, transcript: Transcript) -> None:
+        self._early = None
+        log.debug(
+            "heard %r (%.2f), %.2f s of speech",
+            transcript.text,
+            transcript.confidence,
+            utterance.end_s - utterance.start_s,
+        )
+        self.inbox.put(transcript)

@@ -13,7 +13,10 @@ same one the Endpointer uses) and add two things around it:
 * our own hysteresis: speech starts when ``start_ratio`` of the frames in a
   ``start_window_s`` window are voiced (loud and voice-like); it ends after
   ``trailing_silence_s`` without a loud frame, so short pauses inside "two
-  days ago" don't split the answer and unvoiced endings ("yes", "six") stay.
+  days ago" don't split the answer and unvoiced endings ("yes", "six") stay;
+* an early look: after ``early_silence_s`` of quiet it reports ``SpeechPaused``
+  so the listener can end a complete answer ("yes") at once instead of
+  waiting out the full trailing silence (the reply comes ~0.45 s sooner).
 
 Measured on the 300 speech-commands clips, each padded with 1.5 s of noise
 shaped like its own background: 298 come out as exactly one utterance (the
@@ -75,7 +78,20 @@ class NoSpeech:
     waited_s: float
 
 
-SegmentEvent = SpeechStarted | Utterance | NoSpeech
+@dataclass(frozen=True)
+class SpeechPaused:
+    """The talker has been quiet for ``early_silence_s``: the answer may be complete.
+
+    ``utterance`` is what ``end_now`` would return at this moment. A listener
+    may decode it and, when it holds a complete answer, call ``end_now``
+    instead of waiting out ``trailing_silence_s``; otherwise the segmenter
+    carries on as usual (a pause inside "not ... sure" must not cut it).
+    """
+
+    utterance: Utterance
+
+
+SegmentEvent = SpeechStarted | Utterance | NoSpeech | SpeechPaused
 
 
 class _State(Enum):
@@ -144,6 +160,7 @@ class Segmenter:
         max_leading_silence_s: float = 8.0,
         max_utterance_s: float = 8.0,
         trailing_silence_s: float = 0.7,
+        early_silence_s: float | None = 0.25,
         pre_roll_s: float = 0.3,
         tail_s: float = 0.15,
         start_window_s: float = 0.3,
@@ -176,6 +193,11 @@ class Segmenter:
         self._max_leading = round(max_leading_silence_s * sample_rate)
         self._max_utt = round(max_utterance_s * sample_rate)
         self._trailing_frames = frames(trailing_silence_s)
+        self._early_frames = (
+            frames(early_silence_s)
+            if early_silence_s is not None and early_silence_s < trailing_silence_s
+            else None
+        )
         self._pre_roll = round(pre_roll_s * sample_rate)
         self._tail = round(tail_s * sample_rate)
         self._start_frames = frames(start_window_s)
@@ -228,6 +250,14 @@ class Segmenter:
         self._pos += len(self._pending) // 2
         self._pending.clear()
         self._restart_listening()
+
+    def end_now(self) -> Utterance | None:
+        """End the utterance being collected here (after a ``SpeechPaused``); None if none."""
+        if self._state is not _State.SPEECH or self._utt is None:
+            return None
+        utterance = self._finish(truncated=False, cut_tail=True)
+        self._restart_listening()
+        return utterance
 
     @property
     def in_speech(self) -> bool:
@@ -320,6 +350,8 @@ class Segmenter:
             event = self._finish(truncated=False, cut_tail=True)
             self._restart_listening()
             return [event]
+        if self._silent_frames == self._early_frames:
+            return [SpeechPaused(self._finish(truncated=False, cut_tail=True))]
         if self._pos - utt.speech_start >= self._max_utt:
             event = self._finish(truncated=True, cut_tail=False)
             self._utt = None

@@ -8,7 +8,7 @@ needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,22 +152,30 @@ class Conversation:
 
     def vocabulary(self) -> Vocabulary:
         """Phrases the recogniser should listen for in the current state."""
-        phrases: set[str] = set()
-        for command in self.script.commands.values():
-            phrases.update(command.phrases)
+        meanings: dict[str, str] = {}
+
+        def add(found: Iterable[str], meaning: Callable[[str], str]) -> None:
+            for phrase in found:
+                meanings.setdefault(phrase, meaning(phrase))
+
+        for name, command in self.script.commands.items():
+            add(command.phrases, lambda _, name=name: f"command:{name}")
         critical: set[str] = set()
         question = self._current_question()
         for name in self.expects():
             if name == "onset":
-                phrases.update(onset_phrases(self.script.onset))
-                phrases.update(self.script.answers["unsure"].phrases)
+                add(onset_phrases(self.script.onset), self._onset_meaning)
+                add(self.script.answers["unsure"].phrases, lambda _: "unsure")
             elif name == "minutes":
-                phrases.update(_minute_phrases())
+                add(_minute_phrases(), lambda phrase: f"minutes:{_minutes_in(phrase)}")
             elif name in self.script.answers:
-                phrases.update(self.script.answers[name].phrases)
+                add(self.script.answers[name].phrases, lambda _, name=name: name)
                 if question and name in question.confirm_if_unclear:
                     critical.update(self.script.answers[name].phrases)
-        return Vocabulary(tuple(sorted(phrases)), frozenset(critical))
+        return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings)
+
+    def _onset_meaning(self, phrase: str) -> str:
+        return f"onset:{parse_onset_hours(phrase, self.script.onset)}"
 
     def hear(self, transcript: Transcript) -> list[Turn]:
         """React to one reply (typed or recognised; empty text = not understood)."""

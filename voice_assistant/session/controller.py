@@ -59,9 +59,8 @@ class SessionController:
         for name in SESSION_ANSWERS:
             phrases[name] = script.answers[name].phrases
         self._matcher = PhraseMatcher(phrases)
-        self._vocabulary = Vocabulary(
-            tuple(sorted({p for group in phrases.values() for p in group}))
-        )
+        meanings = {p: name for name, group in phrases.items() for p in group}
+        self._vocabulary = Vocabulary(tuple(sorted(meanings)), meanings=meanings)
 
     # --- TimedSession -------------------------------------------------------------------
 

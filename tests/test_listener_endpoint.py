@@ -1,0 +1,168 @@
+"""Answering sooner: a complete answer ends at the first pause, an ambiguous one waits.
+
+The listener runs on a scripted stream (no threads, no device) with a stand-in
+recogniser, so the tests see exactly how much audio had been read when the
+answer was delivered.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from voice_assistant.adapters.endpointing import Segmenter
+from voice_assistant.events import Transcript, Vocabulary
+from voice_assistant.listener import VoiceListener
+
+SR = 16000
+BLOCK = 480  # samples, like the microphone's 30 ms blocks
+
+
+def always_voice() -> tuple[object, int]:
+    return (lambda frame: True), 320
+
+
+def tone(seconds: float, level: float = 6000.0) -> np.ndarray:
+    t = np.arange(round(seconds * SR)) / SR
+    return (level * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+
+
+def quiet(seconds: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 30, round(seconds * SR)).astype(np.int16)
+
+
+class ScriptedSource:
+    """Yields the signal block by block and notes how far it got when the inbox filled."""
+
+    sample_rate = SR
+
+    def __init__(self, signal: np.ndarray, inbox: queue.Queue[object]) -> None:
+        self.data = signal.astype("<i2").tobytes()
+        self.inbox = inbox
+        self.delivered_at_s: float | None = None
+
+    def blocks(self) -> Iterator[bytes]:
+        for offset in range(0, len(self.data), BLOCK * 2):
+            if self.delivered_at_s is None and not self.inbox.empty():
+                self.delivered_at_s = offset / 2 / SR
+            yield self.data[offset : offset + BLOCK * 2]
+
+    def mute(self, muted: bool) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class FixedRecognizer:
+    """Hears ``text`` in any audio; counts its decodes."""
+
+    name = "fixed"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+        self.seconds: list[float] = []  # length of each decoded clip
+
+    def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
+        self.calls += 1
+        self.seconds.append(len(audio) / 2 / SR)
+        return Transcript(self.text, 0.9, "audio")
+
+
+YES_NO = Vocabulary(
+    ("yes", "yes please", "i do", "i do not", "no", "no idea"),
+    meanings={
+        "yes": "yes",
+        "yes please": "yes",
+        "i do": "yes",
+        "i do not": "no",
+        "no": "no",
+        "no idea": "unsure",
+    },
+)
+
+
+def listen(
+    text: str, signal: np.ndarray, **segmenter: float
+) -> tuple[list, float, FixedRecognizer]:
+    inbox: queue.Queue[object] = queue.Queue()
+    source = ScriptedSource(signal, inbox)
+    recognizer = FixedRecognizer(text)
+    listener = VoiceListener(
+        source,
+        recognizer,
+        lambda: YES_NO,
+        inbox,
+        segmenter=Segmenter(SR, classifier=always_voice(), **segmenter),  # type: ignore[arg-type]
+    )
+    listener._run()  # the thread's body, run here: deterministic
+    events = []
+    while not inbox.empty():
+        events.append(inbox.get())
+    assert source.delivered_at_s is not None, events
+    return events, source.delivered_at_s, recognizer
+
+
+SPEECH_END_S = 1.5
+SIGNAL = np.concatenate([quiet(1.0), tone(0.5), quiet(2.0, seed=1)])
+
+
+def test_a_complete_answer_is_delivered_at_the_first_pause() -> None:
+    events, at, recognizer = listen("yes", SIGNAL)
+    assert events == [Transcript("yes", 0.9, "audio")]
+    assert at - SPEECH_END_S < 0.4  # not the 0.7 s trailing silence
+    assert recognizer.calls == 1
+
+
+@pytest.mark.parametrize("heard", ["i do", "no"])
+def test_an_answer_that_may_go_on_to_mean_something_else_waits(heard: str) -> None:
+    # "i do" may become "i do not"; "no" may become "no idea".
+    events, at, recognizer = listen(heard, SIGNAL)
+    assert events == [Transcript(heard, 0.9, "audio")]
+    assert at - SPEECH_END_S >= 0.7
+    assert recognizer.calls == 1  # the decode made at the pause was reused: nothing new said
+
+
+def test_speech_after_a_pause_is_decoded_again_as_one_answer() -> None:
+    signal = np.concatenate([quiet(1.0), tone(0.4), quiet(0.4, seed=2), tone(0.4), quiet(2.0)])
+    events, _, recognizer = listen("i do", signal)
+    assert events == [Transcript("i do", 0.9, "audio")]
+    # A decode at each pause; the second one holds the whole answer and is the one used.
+    assert recognizer.calls == 2
+    assert recognizer.seconds[0] < 0.9 < 1.2 < recognizer.seconds[1]
+
+
+def test_early_look_can_be_turned_off() -> None:
+    events, at, _ = listen("yes", SIGNAL, early_silence_s=None)  # type: ignore[arg-type]
+    assert events == [Transcript("yes", 0.9, "audio")]
+    assert at - SPEECH_END_S >= 0.7
+
+
+def test_vocabulary_completeness_follows_meaning() -> None:
+    assert YES_NO.is_complete("yes")  # "yes please" means the same
+    assert not YES_NO.is_complete("i do")
+    assert not YES_NO.is_complete("no")
+    assert YES_NO.is_complete("no idea")
+    bare = Vocabulary(("yes", "yes please"))  # no meanings known: be careful
+    assert not bare.is_complete("yes")
+    assert bare.is_complete("yes please")
+
+
+def test_the_dialogs_vocabularies_carry_meanings() -> None:
+    from support import DIALOGS
+
+    from voice_assistant.dialog.conversation import Conversation
+    from voice_assistant.dialog.script import load_script
+
+    conversation = Conversation(load_script(DIALOGS))
+    conversation.start()
+    vocabulary = conversation.vocabulary()  # the first red-flag question
+    assert vocabulary.meanings["nope"] == vocabulary.meanings["no"] == "no"
+    assert vocabulary.is_complete("yes")
+    assert vocabulary.is_complete("not sure")
+    assert not vocabulary.is_complete("i do")  # "i do not"
+    assert not vocabulary.is_complete("it is")  # "it is not"
