@@ -52,6 +52,11 @@ class WakeLoop:
         self.conversations = 0
         self._idle_vocabulary = Vocabulary((self.phrase,))
 
+    @property
+    def idle_vocabulary(self) -> Vocabulary:
+        """What the recogniser listens for between conversations: the wake phrase alone."""
+        return self._idle_vocabulary
+
     def heard_wake_phrase(self, transcript: Transcript) -> bool:
         words = " ".join(normalize(transcript.text))
         if transcript.source == "audio":

@@ -1,0 +1,87 @@
+"""The app's microphone wiring (``heat-or-ice`` and ``heat-or-ice --wake``), with a fake stream."""
+
+from __future__ import annotations
+
+import pytest
+
+import voice_assistant.adapters.mic as mic
+import voice_assistant.wake as wake
+from voice_assistant import app, cli
+from voice_assistant.events import Transcript, Vocabulary
+from voice_assistant.listener import VoiceListener
+
+
+class PreparingRecognizer:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.prepared: list[Vocabulary] = []
+
+    def prepare(self, vocabulary: Vocabulary) -> None:
+        self.prepared.append(vocabulary)
+
+    def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
+        return Transcript("", 0.0, "audio")
+
+
+@pytest.fixture
+def fake_microphone(monkeypatch: pytest.MonkeyPatch):
+    """MicrophoneSource as the app builds it, on a stream of silence; closed afterwards."""
+    opened: list[mic.MicrophoneSource] = []
+
+    class FakeMicrophone(mic.MicrophoneSource):
+        def __init__(self, device=None, **kwargs) -> None:
+            super().__init__(device, stream_factory=mic.PcmInputStream.factory(b""), **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(mic, "MicrophoneSource", FakeMicrophone)
+    yield opened
+    for source in opened:
+        source.close()
+
+
+def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
+    fake_microphone, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    recognizer = PreparingRecognizer()
+    seen: dict[str, object] = {}
+
+    def run(self: wake.WakeLoop, inbox: object) -> int:
+        seen["prepared_before_idle"] = list(recognizer.prepared)
+        return 0
+
+    monkeypatch.setattr(app, "build_recognizer", lambda settings: recognizer)
+    monkeypatch.setattr(app, "_install_signal_handlers", lambda inbox: None)
+    monkeypatch.setattr(wake.WakeLoop, "run", run)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("HEAT_OR_ICE_CONFIG", raising=False)
+    args = cli.build_parser().parse_args(["--wake", "--mute", "--data-dir", str(tmp_path)])
+    listeners: list[VoiceListener] = []
+    real_start = app._start_microphone
+    monkeypatch.setattr(
+        app,
+        "_start_microphone",
+        lambda *a: listeners.append(real_start(*a)) or listeners[-1],
+    )
+
+    assert app.run_assistant(args, app.build_settings(args)) == 0
+
+    assert len(fake_microphone) == 1
+    assert isinstance(listeners[0], VoiceListener)
+    # The wake phrase was compiled before waiting, not on the first utterance.
+    assert seen["prepared_before_idle"] == [Vocabulary(("okay heat or ice",))]
+    listeners[0].stop()
+
+
+def test_prepare_is_optional_and_never_fatal() -> None:
+    class Plain:
+        name = "plain"
+
+    class Failing(PreparingRecognizer):
+        def prepare(self, vocabulary: Vocabulary) -> None:
+            from voice_assistant.errors import RecognizerError
+
+            raise RecognizerError("no temporary folder")
+
+    app._prepare(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]
+    app._prepare(Failing(), Vocabulary(("hi there",)))
