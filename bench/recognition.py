@@ -473,6 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.no_synth:
         synth(ours, baseline, vocabularies, args.quick)
+        conversations(ours, args.quick)
 
     decode_times = []
     audio_s = 0.0
@@ -584,6 +585,91 @@ def synth(
     )
     if misses:
         print("  ours missed: " + "; ".join(misses))
+
+
+CONVERSATION_VOICES = (
+    "en-us",
+    "en-us+m3",
+    "en-us+f3",
+    "en-us+f2",
+    "en-us+f1",
+    "en-gb",
+    "en-gb-x-rp",
+    "en-gb-scotland",
+)
+CONVERSATION_RATES = (150, 175, 200)
+_SCREENS = ["no", "nope", "no", "not really", "no", "no"]
+CONVERSATIONS: dict[str, tuple[list[str], tuple[str, str | None]]] = {
+    "heat": ([*_SCREENS, "years", "no", "yes"], ("heat", None)),
+    "ice_then_heat": ([*_SCREENS, "yesterday", "no", "yes"], ("ice_then_heat", None)),
+    "ice_swollen": ([*_SCREENS, "two days ago", "yes"], ("ice", None)),
+    "emergency": (["no", "yes"], ("seek_care", "emergency")),
+    "unsure_screen": (["not sure"], ("seek_care", "emergency")),
+    "exercise": ([*_SCREENS, "this morning", "no", "no", "exercise"], ("ice", None)),
+}
+
+
+def conversation(
+    recognizer: PocketsphinxRecognizer, answers: Sequence[str], voice: str, rate: int, retry: bool
+) -> tuple[str, str | None] | None:
+    """One spoken triage through the real assistant; the recommendation it reached."""
+    from voice_assistant.app import build_assistant
+    from voice_assistant.clock import FakeClock
+    from voice_assistant.dialog.script import load_script
+    from voice_assistant.events import AudioClip, InputClosed
+    from voice_assistant.listener import transcribe_clip
+    from voice_assistant.output import MemorySink
+    from voice_assistant.session.journal import Journal
+    from voice_assistant.session.plans import load_session_config
+    from voice_assistant.session.safe_journal import SafeJournal
+    from voice_assistant.speakers import RecordingSpeaker
+
+    config = load_session_config(ROOT / "dialogs" / "session.yaml")
+    sink = MemorySink()
+    journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")
+    script = load_script(ROOT / "dialogs")
+    assistant = build_assistant(script, config, journal, RecordingSpeaker(), FakeClock(), sink)
+    assistant.transcribe = lambda pcm, vocab: transcribe_clip(pcm, recognizer, vocab)
+    cache = Path(tempfile.gettempdir()) / "heat-or-ice-bench-espeak"
+    cache.mkdir(exist_ok=True)
+    assistant.begin()
+    for answer in answers:
+        if assistant.done:
+            break
+        before = len(sink.records)
+        assistant.handle(AudioClip(espeak_pcm(answer, voice, rate, cache), answer))
+        if retry and any("didn't catch" in r.say for r in sink.records[before:]):
+            assistant.handle(AudioClip(espeak_pcm(answer, voice, rate - 25, cache), answer))
+    assistant.handle(InputClosed())
+    recs = [r.recommendation for r in sink.records if r.recommendation]
+    return (recs[0]["kind"], recs[0]["urgency"]) if recs else None
+
+
+def conversations(recognizer: PocketsphinxRecognizer, quick: bool) -> None:
+    voices = CONVERSATION_VOICES[:4] if quick else CONVERSATION_VOICES
+    print(
+        f"\nSpoken conversations: {len(CONVERSATIONS)} triage scenarios per voice and rate "
+        "(espeak-ng answers, the real assistant)"
+    )
+    print("  right advice reached: answering once / repeating once, 25 wpm slower, when asked")
+    header = f"{'voice':16s}" + "".join(f"{rate:>14d}" for rate in CONVERSATION_RATES)
+    print(header)
+    print("-" * len(header))
+    totals = {False: [0, 0], True: [0, 0]}
+    for voice in voices:
+        cells = []
+        for rate in CONVERSATION_RATES:
+            ok = {False: 0, True: 0}
+            for answers, expected in CONVERSATIONS.values():
+                for retry in (False, True):
+                    ok[retry] += conversation(recognizer, answers, voice, rate, retry) == expected
+            for retry in (False, True):
+                totals[retry][0] += ok[retry]
+                totals[retry][1] += len(CONVERSATIONS)
+            cells.append(f"{ok[False]}/{len(CONVERSATIONS)} / {ok[True]}/{len(CONVERSATIONS)}")
+        print(f"{voice:16s}" + "".join(f"{c:>14s}" for c in cells))
+    print(f"  all, answering once:   {pct(*totals[False])}")
+    print(f"  all, repeating once:   {pct(*totals[True])}")
 
 
 if __name__ == "__main__":
