@@ -46,27 +46,10 @@ from voice_assistant.adapters.asr_pocketsphinx import (  # noqa: E402
 )
 from voice_assistant.adapters.wav import SAMPLE_RATE, read_wav  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
+from voice_assistant.recognize_cmd import DEFAULT_CHOICES  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech-commands-sample"
-YES_NO = (
-    "yes",
-    "yeah",
-    "yep",
-    "no",
-    "nope",
-    "not sure",
-    "maybe",
-    "i don't know",
-    "repeat",
-    "help",
-    "stop",
-    "quit",
-    "cancel",
-    "start over",
-    "pause",
-    "resume",
-    "how long left",
-)
+YES_NO = DEFAULT_CHOICES  # the yes/no question's answers plus the global commands
 TARGET_WORDS = ("yes", "no", "stop")
 VOICES = ("en-us", "en-gb", "en-gb-x-rp", "en-us+f3", "en-us+m3")
 RATES = (130, 175)

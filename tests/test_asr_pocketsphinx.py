@@ -28,27 +28,7 @@ from voice_assistant.events import Vocabulary
 from voice_assistant.recognize_cmd import DEFAULT_CHOICES, run_recognize
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech-commands-sample"
-YES_NO = Vocabulary(
-    (
-        "yes",
-        "yeah",
-        "yep",
-        "no",
-        "nope",
-        "not sure",
-        "maybe",
-        "i don't know",
-        "repeat",
-        "help",
-        "stop",
-        "quit",
-        "cancel",
-        "start over",
-        "pause",
-        "resume",
-        "how long left",
-    )
-)
+YES_NO = Vocabulary(DEFAULT_CHOICES)  # what `heat-or-ice recognize` listens for
 
 
 # -- pure parts (no audio) ----------------------------------------------------------------

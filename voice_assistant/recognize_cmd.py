@@ -14,7 +14,7 @@ from voice_assistant.events import Vocabulary
 from voice_assistant.ports import Recognizer
 
 # Without --choices: the answers of a yes/no question plus the global commands
-# that are always active (the same 17 phrases bench/recognition.py measures).
+# that are always active (bench/recognition.py measures these same phrases).
 DEFAULT_CHOICES = (
     "yes",
     "yeah",
