@@ -12,7 +12,7 @@ from pathlib import Path
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions, Turn
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.events import Transcript
+from voice_assistant.events import Transcript, Vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGS = REPO / "dialogs"
@@ -58,3 +58,17 @@ def run_cli(
 
 def json_turns(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+class FakeRecognizer:
+    """Hears ``answer`` in any audio, and remembers what it was asked."""
+
+    name = "fake"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.heard: list[tuple[int, Vocabulary]] = []
+
+    def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
+        self.heard.append((len(audio), vocabulary))
+        return Transcript(self.answer, 0.9, "audio")

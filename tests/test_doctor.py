@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import DIALOGS, run_cli
+from support import DIALOGS, FakeRecognizer, run_cli
 
+from voice_assistant import engines
 from voice_assistant.adapters.mic import PcmInputStream
 from voice_assistant.adapters.playback import NullPlayer
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
@@ -32,8 +33,8 @@ from voice_assistant.doctor import (
     spoken_report,
     summary,
 )
+from voice_assistant.engines import EngineContext
 from voice_assistant.errors import AudioDeviceError, RecognizerError
-from voice_assistant.events import Transcript, Vocabulary
 from voice_assistant.session.journal import open_journal
 from voice_assistant.session.plans import load_session_config
 from voice_assistant.speakers import RecordingSpeaker
@@ -66,18 +67,6 @@ def no_name(kind, spec) -> str:
 def failing_stream(**kwargs):
     sd = pytest.importorskip("sounddevice")
     raise sd.PortAudioError("Error querying device -1")
-
-
-class FakeRecognizer:
-    name = "fake"
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.heard: list[tuple[int, Vocabulary]] = []
-
-    def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
-        self.heard.append((len(audio), vocabulary))
-        return Transcript(self.answer, 0.9, "audio")
 
 
 class FailingPlayer:
@@ -248,24 +237,26 @@ def test_speaker_problem_is_not_essential():
 # --- recognition ----------------------------------------------------------------------------
 
 
+def no_whisper(tmp_path: Path, engine: str = "auto") -> EngineContext:
+    """The choice on a machine without the Whisper weights (so pocketsphinx is the default)."""
+    return EngineContext(engine=engine, models_dir=tmp_path, whisper_package_dir=None)
+
+
 def test_recognizer_hears_the_synthetic_yes(tmp_path):
     fake = FakeRecognizer("yes")
-    check = check_recognition(Settings(), {}, tmp_path, lambda engine, model: fake, EspeakRenderer)
+    check = check_recognition(no_whisper(tmp_path), lambda engine, model: fake, EspeakRenderer)
     assert check.status == "ok", check.message
-    assert "pocketsphinx" in check.message
-    assert "No vosk model is installed" in check.message
+    assert "In use: pocketsphinx" in check.message
+    assert "often misses accents" in check.message  # the fallback is named as such
     ((size, vocabulary),) = fake.heard
     assert size > 16000  # at least half a second of 16 kHz audio
     assert vocabulary.phrases == ("yes", "no")
 
 
 def test_recognizer_mishearing_is_a_warning(tmp_path):
-    check = check_recognition(
-        Settings(), {}, tmp_path, lambda e, m: FakeRecognizer(""), EspeakRenderer
-    )
+    check = check_recognition(no_whisper(tmp_path), lambda e, m: FakeRecognizer(""), EspeakRenderer)
     assert check.status == "warning"
     assert "as nothing it knew" in check.message
-    assert "models download" in check.message
 
 
 def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path):
@@ -275,26 +266,19 @@ def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path):
     check = guarded(
         "Speech recognition",
         True,
-        lambda: check_recognition(Settings(), {}, tmp_path, opener, EspeakRenderer),
+        lambda: check_recognition(no_whisper(tmp_path), opener, EspeakRenderer),
     )
     assert check.blocking
     assert "Reinstall it" in check.message
 
 
-def test_vosk_engine_without_model_says_how_to_get_one(tmp_path):
-    check = guarded(
-        "Speech recognition",
-        True,
-        lambda: check_recognition(
-            Settings(engine="vosk"),
-            {},
-            tmp_path,
-            lambda e, m: FakeRecognizer("yes"),
-            EspeakRenderer,
-        ),
+def test_vosk_engine_without_model_says_how_to_get_one_and_falls_back(tmp_path):
+    check = check_recognition(
+        no_whisper(tmp_path, engine="vosk"), lambda e, m: FakeRecognizer("yes"), EspeakRenderer
     )
-    assert check.blocking
+    assert check.status == "warning"
     assert "heat-or-ice models download" in check.message
+    assert "Using pocketsphinx" in check.message
 
 
 def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_path):
@@ -305,18 +289,16 @@ def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_pat
         opened.append(engine)
         return FakeRecognizer("yes")
 
-    check = check_recognition(Settings(), {}, tmp_path, opener, EspeakRenderer)
+    check = check_recognition(no_whisper(tmp_path), opener, EspeakRenderer)
     assert opened == ["pocketsphinx"]
     assert check.status == "warning"
     assert "incomplete" in check.message
-    assert "pocketsphinx is used" in check.message
+    assert "Using pocketsphinx" in check.message
 
 
 def test_real_pocketsphinx_hears_synthetic_yes(tmp_path):
     pytest.importorskip("voice_assistant.adapters.asr_pocketsphinx")
-    from voice_assistant.doctor import open_recognizer
-
-    check = check_recognition(Settings(), {}, tmp_path, open_recognizer, EspeakRenderer)
+    check = check_recognition(no_whisper(tmp_path), engines.open_engine, EspeakRenderer)
     assert check.status == "ok", check.message
 
 
@@ -397,6 +379,7 @@ def deps(tmp_path: Path, **changes) -> DoctorDeps:
         "make_player": lambda device: NullPlayer(),
         "renderer": EspeakRenderer,
         "open_recognizer": lambda engine, model: FakeRecognizer("yes"),
+        "whisper_package_dir": None,
         "make_speaker": lambda settings: speaker,
         "describe_device": no_name,
         "environ": {"XDG_CONFIG_HOME": str(tmp_path / "config")},

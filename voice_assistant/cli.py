@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voice_assistant import __version__
+from voice_assistant.engines import ENGINE_CHOICES, engines_help
 
 DESCRIPTION = """\
 heat-or-ice: an offline, hands-free helper for back pain.
@@ -119,9 +120,8 @@ def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False)
     parser.add_argument(
         "--engine",
         **extra,  # type: ignore[arg-type]
-        choices=["auto", "pocketsphinx", "vosk"],
-        help="speech recogniser: auto (vosk when a vosk model is found, else the "
-        "built-in pocketsphinx), pocketsphinx, or vosk",
+        choices=ENGINE_CHOICES,
+        help=engines_help(),
     )
     parser.add_argument(
         "--vosk-model",

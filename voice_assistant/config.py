@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from voice_assistant import paths
+from voice_assistant.engines import ENGINE_CHOICES
 from voice_assistant.errors import ConfigError
 
 CONFIG_ENV = "HEAT_OR_ICE_CONFIG"
@@ -40,10 +41,8 @@ CONFIG_ENV = "HEAT_OR_ICE_CONFIG"
 DEFAULT_WAKE_PHRASE = "okay heat or ice"
 EXAMPLE_FILE = "docs/settings.example.toml"
 
-Engine = Literal["auto", "pocketsphinx", "vosk"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-ENGINES: tuple[Engine, ...] = ("auto", "pocketsphinx", "vosk")
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 RATE_RANGE = (80, 300)
 WAKE_WORDS_RANGE = (2, 6)
@@ -65,8 +64,8 @@ class Settings:
     """Microphone: a device number or part of its name; None = the system default."""
     output_device: str | None = None
     """Speaker: a device number or part of its name; None = the system default."""
-    engine: Engine = "auto"
-    """Speech recogniser: "auto" (vosk when a model is installed, else pocketsphinx)."""
+    engine: str = "auto"
+    """Speech recogniser: "auto" (the first usable in ``engines.RECOGNIZERS``) or an engine name."""
     vosk_model: Path | None = None
     """Folder of an unpacked vosk model; None = look in models/."""
     wake: bool = False
@@ -260,7 +259,7 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("mute", "voice", "mute", _flag, _text_to_bool),
     _Field("input_device", "audio", "input_device", _device, optional=True),
     _Field("output_device", "audio", "output_device", _device, optional=True),
-    _Field("engine", "recognition", "engine", _choice(ENGINES)),
+    _Field("engine", "recognition", "engine", _choice(ENGINE_CHOICES)),
     _Field("vosk_model", "recognition", "vosk_model", _path(optional=True), optional=True),
     _Field("wake", "wake", "enabled", _flag, _text_to_bool),
     _Field("wake_phrase", "wake", "phrase", _wake_phrase),

@@ -23,17 +23,19 @@ from typing import Literal
 
 import numpy as np
 
-from voice_assistant import paths
+from voice_assistant import engines, paths
 from voice_assistant.adapters.devices import Kind, query_devices, resolve_device
 from voice_assistant.adapters.mic import SAMPLE_RATE as MIC_RATE
 from voice_assistant.adapters.mic import MicrophoneSource, StreamFactory
 from voice_assistant.adapters.playback import Player, SoundDevicePlayer
 from voice_assistant.adapters.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, default_renderer
+from voice_assistant.adapters.whisper_model import MODEL_NAME as WHISPER_MODEL_NAME
+from voice_assistant.adapters.whisper_model import packaged_model_dir
 from voice_assistant.config import EXAMPLE_FILE, Settings, choose_config_path, load_settings
-from voice_assistant.errors import AssistantError, AudioDeviceError, RecognizerError
+from voice_assistant.errors import AssistantError, AudioDeviceError
 from voice_assistant.events import Vocabulary
-from voice_assistant.ports import Recognizer, Speaker
+from voice_assistant.ports import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -92,24 +94,6 @@ def describe_device(kind: Kind, spec: str | None) -> str:
     return f"'{name}' (device {index})"
 
 
-def open_recognizer(engine: str, vosk_model: Path | None) -> Recognizer:
-    """The real engines, loaded the way the assistant loads them."""
-    if engine == "vosk":
-        from voice_assistant.adapters.asr_vosk import VoskRecognizer
-
-        if vosk_model is None:
-            raise RecognizerError("No vosk model was given.")
-        return VoskRecognizer(vosk_model)
-    try:
-        from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
-    except ImportError as exc:
-        raise RecognizerError(
-            f"The pocketsphinx speech engine cannot be loaded ({exc}). Reinstall heat-or-ice "
-            "with its dependencies (pip install 'pocketsphinx>=5,<6')."
-        ) from exc
-    return PocketsphinxRecognizer()
-
-
 def loudspeaker(settings: Settings) -> Speaker:
     """The speaker the summary is spoken through (the assistant's own voice settings)."""
     from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
@@ -130,11 +114,14 @@ class DoctorDeps:
     """None = the sound card (sounddevice); tests pass ``PcmInputStream.factory(pcm)``."""
     make_player: Callable[[str | None], Player] = SoundDevicePlayer
     renderer: Callable[[], EspeakRenderer] = default_renderer
-    open_recognizer: Callable[[str, Path | None], Recognizer] = open_recognizer
+    open_recognizer: engines.Opener = engines.open_engine
+    """Opens one engine by name and model folder; tests pass a fake."""
     make_speaker: Callable[[Settings], Speaker] = loudspeaker
     describe_device: Callable[[Kind, str | None], str] = describe_device
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     models_dir: Path = field(default_factory=paths.models_dir)
+    whisper_package_dir: Path | None = field(default_factory=packaged_model_dir)
+    """The Whisper weights that came with the install (None = not installed)."""
     listen_seconds: float = 2.0
     min_free_bytes: int = MIN_FREE_BYTES
     wall_time: Callable[[], float] = time.time
@@ -428,52 +415,6 @@ def check_microphone(
 # --------------------------------------------------------------------------- recognition
 
 
-@dataclass(frozen=True)
-class EngineChoice:
-    """Which recogniser the assistant would use, and what the user should know about it."""
-
-    engine: str  # "pocketsphinx" | "vosk"
-    vosk_model: Path | None = None
-    note: str = ""
-    note_is_warning: bool = False
-
-
-def choose_engine(settings: Settings, environ: Mapping[str, str], models_dir: Path) -> EngineChoice:
-    """Mirror app.build_recognizer in words; RecognizerError when the choice cannot work."""
-    from voice_assistant.adapters import asr_vosk
-
-    if settings.engine == "pocketsphinx":
-        return EngineChoice("pocketsphinx")
-    found = asr_vosk.find_vosk_model(settings.vosk_model, environ, models_dir)
-    if settings.engine == "vosk":
-        if found is None:
-            raise RecognizerError(
-                f"The engine is set to vosk, but there is no vosk model in {models_dir}. "
-                f"{asr_vosk.GET_MODEL_HINT} Or set the engine to auto."
-            )
-        asr_vosk.validate_vosk_model(found)
-        return EngineChoice("vosk", found)
-    if found is None:
-        return EngineChoice(
-            "pocketsphinx",
-            note="No vosk model is installed (optional: `heat-or-ice models download` "
-            "gets one that recognises speech better).",
-        )
-    try:
-        asr_vosk.validate_vosk_model(found)
-    except RecognizerError as exc:
-        return EngineChoice(
-            "pocketsphinx", note=f"{exc} Until then pocketsphinx is used.", note_is_warning=True
-        )
-    return EngineChoice("vosk", found)
-
-
-def _engine_label(engine: str, model: Path | None) -> str:
-    if engine == "vosk":
-        return f"vosk (model {model})"
-    return "pocketsphinx (built-in English model)"
-
-
 def synthetic_word(word: str, renderer: Callable[[], EspeakRenderer]) -> bytes:
     """``word`` spoken by espeak-ng as 16 kHz mono int16, with a little silence around it."""
     engine = renderer()
@@ -492,30 +433,17 @@ def resample_16k(pcm: bytes, rate: int, pad_s: float = 0.0) -> bytes:
 
 
 def check_recognition(
-    settings: Settings,
-    environ: Mapping[str, str],
-    models_dir: Path,
-    opener: Callable[[str, Path | None], Recognizer],
+    context: engines.EngineContext,
+    opener: engines.Opener,
     renderer: Callable[[], EspeakRenderer],
 ) -> Check:
-    """The engine the assistant would pick loads, and hears a synthetic "yes"."""
+    """The engine the assistant would pick (same registry) loads, and hears a synthetic "yes"."""
     name = "Speech recognition"
-    choice = choose_engine(settings, environ, models_dir)
-    notes = [choice.note] if choice.note else []
-    warning = choice.note_is_warning
-    engine, model = choice.engine, choice.vosk_model
     start = time.monotonic()
-    try:
-        recognizer = opener(engine, model)
-    except AssistantError as exc:
-        if engine != "vosk" or settings.engine == "vosk":
-            raise
-        notes.append(f"{exc} Until then pocketsphinx is used.")
-        warning = True
-        engine, model = "pocketsphinx", None
-        start = time.monotonic()
-        recognizer = opener(engine, model)
-    loaded = f"{_engine_label(engine, model)} loaded in {time.monotonic() - start:.1f} s"
+    recognizer, choice = engines.open_recognizer(context, opener)
+    label = choice.probe.label or choice.probe.engine
+    loaded = f"In use: {label}, loaded in {time.monotonic() - start:.1f} s"
+    warning = choice.warning
     try:
         audio = synthetic_word(TEST_WORD, renderer)
     except AssistantError:
@@ -523,20 +451,22 @@ def check_recognition(
     else:
         heard = recognizer.recognize(audio, TEST_VOCABULARY).text
         if heard == TEST_WORD:
-            verdict = f'{loaded} and recognised a synthetic "{TEST_WORD}" correctly.'
+            verdict = f'{loaded}; it recognised a synthetic "{TEST_WORD}" correctly.'
         else:
             warning = True
             shown = f'"{heard}"' if heard else "nothing it knew"
             verdict = (
-                f'{loaded}, but heard a synthetic "{TEST_WORD}" as {shown}. Computer voices '
-                "are harder to recognise than people, so try it with your own voice; if it "
-                "often mishears you, install a vosk model (`heat-or-ice models download`)."
+                f'{loaded}, but it heard a synthetic "{TEST_WORD}" as {shown}. Computer voices '
+                "are harder to recognise than people, so try it with your own voice."
             )
-    message = " ".join([verdict, *notes])
+    if choice.probe.engine == engines.FALLBACK:
+        verdict += (
+            " This small built-in engine often misses accents other than American: "
+            f"reinstall heat-or-ice to get Whisper back (or run `heat-or-ice models download "
+            f"{WHISPER_MODEL_NAME}`)."
+        )
+    message = " ".join([verdict, *choice.notes])
     return Check(name, "warning" if warning else "ok", True, message)
-
-
-# --------------------------------------------------------------------------- journal, disk
 
 
 def check_journal(data_dir: Path, dialogs_dir: Path, now: float) -> Check:
@@ -636,7 +566,15 @@ def run_checks(
             "Speech recognition",
             True,
             lambda: check_recognition(
-                settings, deps.environ, deps.models_dir, deps.open_recognizer, deps.renderer
+                engines.EngineContext(
+                    settings.engine,
+                    settings.vosk_model,
+                    deps.environ,
+                    deps.models_dir,
+                    deps.whisper_package_dir,
+                ),
+                deps.open_recognizer,
+                deps.renderer,
             ),
         ),
         (

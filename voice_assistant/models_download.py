@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import (
     DEFAULT_MODEL_NAME,
     ENV_MODEL_PATH,
@@ -49,6 +50,7 @@ _TIMEOUT_S = 30.0
 _MAX_UNPACKED = 4 * 1024**3  # refuse archives that claim to unpack to more than 4 GiB
 _UNPACK_FACTOR = 3  # zip + unpacked model ~ 2.7x the zip for vosk models
 _USER_AGENT = "heat-or-ice-models/1"
+WHISPER = whisper_model.MODEL_NAME
 
 
 class ModelDownloadError(RecognizerError):
@@ -352,7 +354,6 @@ def _install(archive: Path, target: Path, *, force: bool) -> None:
         raise ModelDownloadError(
             f"Cannot write in {target.parent} ({exc.strerror}). Choose another folder with --dest."
         ) from exc
-    old: Path | None = None
     try:
         try:
             safe_unpack(archive, staging)
@@ -370,15 +371,9 @@ def _install(archive: Path, target: Path, *, force: bool) -> None:
                 f"The archive does not hold a vosk model (missing {', '.join(problems)}). "
                 f"Check the address; models are listed at {MODELS_PAGE}."
             )
-        if force and target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
         try:
-            root.rename(target)
+            _replace_folder(root, target, force=force)
         except OSError as exc:
-            if old is not None:
-                old.rename(target)
-                old = None
             raise ModelDownloadError(
                 f"Cannot move the unpacked model into {target} ({exc.strerror}). "
                 "Check that nothing else is using that folder and run the command again."
@@ -388,6 +383,83 @@ def _install(archive: Path, target: Path, *, force: bool) -> None:
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def download_whisper_model(
+    base_url: str = whisper_model.OFFICIAL_SOURCE,
+    dest_dir: Path = Path("models"),
+    progress: bool = True,
+    *,
+    force: bool = False,
+    timeout: float = _TIMEOUT_S,
+) -> Path:
+    """Install the pinned Whisper tiny.en files from ``base_url`` as ``dest_dir/whisper-tiny.en``.
+
+    The model is published as separate files, not an archive: each is streamed
+    to a hidden ``.part`` file (resumed on a rerun), must match its pinned
+    SHA-256, and is moved into a hidden staging folder; the finished folder is
+    put in place with one rename, so ``models/`` never holds half a model.
+    """
+    target = dest_dir / whisper_model.MODEL_NAME
+    if not force and target.is_dir() and not whisper_model.model_problems(target):
+        return target
+    if target.exists() and not force:
+        problems = "; ".join(whisper_model.model_problems(target))
+        raise ModelDownloadError(
+            f"{target} already exists but is not the expected Whisper model ({problems}). "
+            "Delete that folder, or rerun with --force."
+        )
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.download-", dir=dest_dir))
+    except OSError as exc:
+        raise ModelDownloadError(
+            f"Cannot write in the models folder {dest_dir} ({exc.strerror}). "
+            "Choose another one with --dest."
+        ) from exc
+    base = _normalize_url(base_url.rstrip("/"))
+    try:
+        for name, expected in whisper_model.FILES.items():
+            url = f"{base}/{name}"
+            part = dest_dir / f".{target.name}.{name}.part"
+            _fetch(url, part, progress=progress, timeout=timeout, desc=name)
+            actual = sha256_of(part)
+            if actual != expected:
+                part.unlink(missing_ok=True)
+                raise ModelDownloadError(
+                    f"The file downloaded from {url} is not the expected one (SHA-256 "
+                    f"{actual}, expected {expected}); it was deleted. Try again later; if it "
+                    f"keeps happening, the published model has changed: reinstall heat-or-ice "
+                    f"instead, which brings the model with it."
+                )
+            part.rename(staging / name)
+        _replace_folder(staging, target, force=force)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _disk_full(dest_dir, None) from exc
+        raise ModelDownloadError(
+            f"Cannot install the model into {target} ({exc.strerror or exc}). Check the "
+            "folder's permissions and free space, then run the command again."
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _replace_folder(ready: Path, target: Path, *, force: bool) -> None:
+    """Move ``ready`` to ``target`` in one rename, keeping the old folder until it worked."""
+    old: Path | None = None
+    if force and target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+    try:
+        ready.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+            old = None
+        raise
+    finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -400,8 +472,25 @@ def _parser(models_dir: Path) -> argparse.ArgumentParser:
         prog="heat-or-ice models", description="Download and list speech models."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    dl = sub.add_parser("download", help="download and install the vosk model")
-    dl.add_argument("--url", default=DEFAULT_URL, help="model zip address or local path")
+    dl = sub.add_parser(
+        "download",
+        help="download and install a model",
+        description=f"{WHISPER} is the accurate default recogniser; it normally comes with "
+        "heat-or-ice, so downloading it is only needed when that package is missing. "
+        f"{DEFAULT_MODEL_NAME} is the small English vosk model.",
+    )
+    dl.add_argument(
+        "model",
+        nargs="?",
+        choices=(DEFAULT_MODEL_NAME, WHISPER),
+        default=DEFAULT_MODEL_NAME,
+        help=f"which model (default {DEFAULT_MODEL_NAME})",
+    )
+    dl.add_argument(
+        "--url",
+        default=None,
+        help="model zip address or local path (vosk); base address of the files (whisper)",
+    )
     dl.add_argument("--sha256", default=None, help="expected SHA-256 of the zip")
     dl.add_argument("--dest", type=Path, default=models_dir, help="models folder")
     dl.add_argument("--force", action="store_true", help="replace an installed model")
@@ -411,17 +500,34 @@ def _parser(models_dir: Path) -> argparse.ArgumentParser:
     return parser
 
 
+def _list_whisper(models_dir: Path, env: Mapping[str, str]) -> None:
+    packaged = whisper_model.packaged_model_dir()
+    chosen = whisper_model.find_whisper_model(env, models_dir, packaged)
+    for location in whisper_model.candidates(env, models_dir, packaged):
+        if location.origin != "environment" and not location.path.is_dir():
+            continue
+        problems = whisper_model.model_problems(location.path)
+        state = "ok" if not problems else f"not usable: {'; '.join(problems)}"
+        mark = "  (used)" if location == chosen else ""
+        print(f"{WHISPER} ({location.origin}, {location.path}): {state}{mark}")
+
+
 def _list(models_dir: Path, env: Mapping[str, str]) -> int:
+    _list_whisper(models_dir, env)
     chosen = find_vosk_model(None, env, models_dir)
     folders = (
-        sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        sorted(
+            p
+            for p in models_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name != WHISPER
+        )
         if models_dir.is_dir()
         else []
     )
     if not model_problems(models_dir) and models_dir.is_dir():
         folders = [models_dir]
     if not folders:
-        print(f"No models in {models_dir}. Get one with: heat-or-ice models download")
+        print(f"No vosk models in {models_dir}. Get one with: heat-or-ice models download")
     for folder in folders:
         problems = model_problems(folder)
         state = "ok" if not problems else f"incomplete: missing {', '.join(problems)}"
@@ -431,6 +537,21 @@ def _list(models_dir: Path, env: Mapping[str, str]) -> int:
         problems = model_problems(chosen)
         state = "ok" if not problems else f"incomplete: missing {', '.join(problems)}"
         print(f"{chosen} (from {ENV_MODEL_PATH}): {state}  (used)")
+    return 0
+
+
+def _download_whisper(args: argparse.Namespace) -> int:
+    base = args.url or whisper_model.OFFICIAL_SOURCE
+    try:
+        print(f"Downloading {WHISPER} from {base} ...")
+        path = download_whisper_model(base, args.dest, progress=not args.quiet, force=args.force)
+    except AssistantError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped. Run the same command again to resume the download.", file=sys.stderr)
+        return 130
+    print(f"Installed the Whisper model in {path}; it is checked and used from there.")
     return 0
 
 
@@ -448,6 +569,9 @@ def main_models(
     environment = os.environ if env is None else env
     if args.command == "list":
         return _list(args.dest, environment)
+    if args.model == WHISPER:
+        return _download_whisper(args)
+    args.url = args.url or DEFAULT_URL
     sha = args.sha256
     if sha is None and args.url == DEFAULT_URL:
         sha = DEFAULT_SHA256
