@@ -33,8 +33,6 @@ class EngineContext:
     models_dir: Path = Path("models")
     whisper_package_dir: Path | None = None
     """The model folder of the installed weights package (None = not installed)."""
-    check_sums: bool = True
-    """Verify model checksums while probing (the app does it in the background)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def _probe_whisper(context: EngineContext) -> Probe | None:
             problem=f"The Whisper speech model is not installed. {whisper_model.FIX_HINT}",
         )
     label = f"Whisper tiny.en (model from the {location.origin}, {location.path})"
-    problems = whisper_model.model_problems(location.path, check_sums=context.check_sums)
+    problems = whisper_model.model_problems(location.path)  # checksums: before every load
     if problems:
         return Probe(
             "whisper",
@@ -110,8 +108,7 @@ def _open_whisper(model: Path | None) -> Recognizer:
 
     if model is None:
         raise RecognizerError(f"No Whisper model was given. {whisper_model.FIX_HINT}")
-    whisper_model.verify_model(whisper_model.ModelLocation(model, "chosen model"))
-    return WhisperRecognizer(model)
+    return WhisperRecognizer(model)  # checked by _probe_whisper just before
 
 
 def _probe_vosk(context: EngineContext) -> Probe | None:
@@ -199,15 +196,11 @@ def engine_context(
     vosk_model: Path | None,
     environ: Mapping[str, str],
     models_dir: Path,
-    *,
-    check_sums: bool = True,
 ) -> EngineContext:
     """The context of this installation (the weights package is looked up here)."""
     from voice_assistant.adapters.whisper_model import packaged_model_dir
 
-    return EngineContext(
-        engine, vosk_model, environ, models_dir, packaged_model_dir(), check_sums=check_sums
-    )
+    return EngineContext(engine, vosk_model, environ, models_dir, packaged_model_dir())
 
 
 def engine_named(name: str) -> RecognizerEngine:

@@ -83,7 +83,7 @@ def candidates(
 def find_whisper_model(
     environ: Mapping[str, str], models_dir: Path, packaged: Path | None
 ) -> ModelLocation | None:
-    """The first candidate folder that exists (checked later by :func:`verify_model`).
+    """The first candidate folder that exists (checked by :func:`model_problems` before loading).
 
     An explicit ``HEAT_OR_ICE_WHISPER_MODEL`` is returned even when it does not
     exist, so the user hears that their setting is wrong instead of it being
@@ -117,14 +117,3 @@ def model_problems(folder: Path, *, check_sums: bool = True) -> list[str]:
         elif check_sums and sha256_of(path) != expected:
             problems.append(f"{name} does not match its checksum (damaged or changed)")
     return problems
-
-
-def verify_model(location: ModelLocation) -> Path:
-    """The folder, when it holds exactly the pinned model; else RecognizerError saying why."""
-    problems = model_problems(location.path)
-    if problems:
-        raise RecognizerError(
-            f"The Whisper speech model in {location.path} ({location.origin}) cannot be "
-            f"used: {'; '.join(problems)}. {FIX_HINT}"
-        )
-    return location.path
