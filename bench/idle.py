@@ -338,8 +338,8 @@ def child_main(pcm_path: Path, work: Path, extra: Sequence[str]) -> int:
 
     real_build_recognizer = app.build_recognizer
     mic.MicrophoneSource = BenchMicrophone  # type: ignore[misc]
-    app.build_recognizer = lambda settings: CountingRecognizer(  # type: ignore[assignment]
-        real_build_recognizer(settings), record
+    app.build_recognizer = lambda settings, notice: CountingRecognizer(  # type: ignore[assignment]
+        real_build_recognizer(settings, notice), record
     )
     app.build_assistant = lambda *args, **kwargs: _BackToIdle(record)  # type: ignore[assignment]
     argv = ["--wake", "--json", "--data-dir", str(work / "data"), *extra]

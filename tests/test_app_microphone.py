@@ -9,6 +9,7 @@ import voice_assistant.wake as wake
 from voice_assistant import app, cli
 from voice_assistant.events import Transcript, Vocabulary
 from voice_assistant.listener import VoiceListener
+from voice_assistant.recognizer_loader import prepare_vocabulary
 
 
 class PreparingRecognizer:
@@ -50,7 +51,7 @@ def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
         seen["prepared_before_idle"] = list(recognizer.prepared)
         return 0
 
-    monkeypatch.setattr(app, "build_recognizer", lambda settings: recognizer)
+    monkeypatch.setattr(app, "build_recognizer", lambda settings, notice: recognizer)
     monkeypatch.setattr(app, "_install_signal_handlers", lambda inbox: None)
     monkeypatch.setattr(wake.WakeLoop, "run", run)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -83,5 +84,5 @@ def test_prepare_is_optional_and_never_fatal() -> None:
 
             raise RecognizerError("no temporary folder")
 
-    app._prepare(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]
-    app._prepare(Failing(), Vocabulary(("hi there",)))
+    prepare_vocabulary(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]
+    prepare_vocabulary(Failing(), Vocabulary(("hi there",)))

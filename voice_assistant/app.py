@@ -36,7 +36,7 @@ from voice_assistant.events import (
 )
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
-from voice_assistant.recognizer_loader import BackgroundRecognizer
+from voice_assistant.recognizer_loader import BackgroundRecognizer, prepare_vocabulary
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal import Journal, open_journal
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -188,7 +188,14 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
             settings.wake_phrase, make_assistant, speaker, sink, clock, texts, set_vocabulary
         )
         if listener is not None:
-            _prepare(listener.recognizer, loop.idle_vocabulary)
+            from voice_assistant.wake import GatedRecognizer, WakeGate
+
+            listener.recognizer = GatedRecognizer(
+                listener.recognizer, WakeGate.for_phrase(loop.phrase), loop.idle_vocabulary
+            )
+            # The wake phrase is compiled before waiting, not on the first utterance
+            # (which would otherwise be answered later than the following ones).
+            prepare_vocabulary(listener.recognizer, loop.idle_vocabulary)
         return loop.run(inbox)
     return make_assistant().run(inbox)
 
@@ -331,17 +338,6 @@ def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Recog
     """
     context = engine_context(settings)
     return BackgroundRecognizer(lambda: engines.open_recognizer(context), notice)
-
-
-def _prepare(recognizer: Recognizer, vocabulary: Vocabulary) -> None:
-    """Compile ``vocabulary`` before the first utterance if the engine can.
-
-    Otherwise the first utterance pays for it: the first wake phrase after start
-    would be answered later than the following ones.
-    """
-    prepare = getattr(recognizer, "prepare", None)
-    if prepare is not None:
-        prepare(vocabulary)
 
 
 def _clip_transcriber(

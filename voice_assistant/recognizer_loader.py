@@ -66,7 +66,7 @@ class BackgroundRecognizer:
                 self._to_prepare.append(vocabulary)
                 return
         if self._engine is not None:
-            _prepare(self._engine, vocabulary)
+            prepare_vocabulary(self._engine, vocabulary)
 
     def _load(self) -> None:
         try:
@@ -90,10 +90,11 @@ class BackgroundRecognizer:
             pending, self._to_prepare = self._to_prepare, []
             self._ready.set()
         for vocabulary in pending:
-            _prepare(engine, vocabulary)
+            prepare_vocabulary(engine, vocabulary)
 
 
-def _prepare(engine: Recognizer, vocabulary: Vocabulary) -> None:
+def prepare_vocabulary(engine: Recognizer, vocabulary: Vocabulary) -> None:
+    """Compile ``vocabulary`` now if the engine can (never fatal: the first utterance retries)."""
     prepare = getattr(engine, "prepare", None)
     if prepare is None:
         return

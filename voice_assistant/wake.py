@@ -1,8 +1,11 @@
 """Always-on mode: wait quietly for the wake phrase, talk, then wait again.
 
 Idle listening is cheap: the segmenter's voice-activity check runs on every
-frame, and the recogniser only runs on the rare utterance, against a
-vocabulary of one phrase (anything else is rejected as out of vocabulary).
+frame; an utterance far shorter or longer than the wake phrase is dropped
+without decoding (``WakeGate``), and only the rest reach the recogniser,
+against a vocabulary of one phrase (anything else is rejected as out of
+vocabulary). With people talking nearby most utterances are sentences, so
+most never cost a decode.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from voice_assistant.assistant import Assistant
 from voice_assistant.dialog.matching import normalize
@@ -22,9 +26,57 @@ from voice_assistant.events import (
     Vocabulary,
 )
 from voice_assistant.output import TurnRecord, TurnSink
-from voice_assistant.ports import Clock, Speaker
+from voice_assistant.ports import Clock, Recognizer, Speaker
+from voice_assistant.recognizer_loader import prepare_vocabulary
 
 log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+BYTES_PER_SECOND = 2 * SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class WakeGate:
+    """Could this utterance be the wake phrase at all, judging by its length alone?
+
+    Speech runs at about 2-5 syllables a second; the bounds are generous at
+    both ends (a slow, tired "okay... heat or ice" still passes).
+    """
+
+    min_seconds: float
+    max_seconds: float
+
+    @classmethod
+    def for_phrase(cls, phrase: str) -> WakeGate:
+        words = max(1, len(phrase.split()))
+        return cls(min_seconds=0.3, max_seconds=1.0 + 0.7 * words)
+
+    def could_be(self, audio: bytes) -> bool:
+        seconds = len(audio) / BYTES_PER_SECOND
+        return self.min_seconds <= seconds <= self.max_seconds
+
+
+class GatedRecognizer:
+    """Runs ``inner`` on the wake vocabulary only for utterances that pass the gate."""
+
+    def __init__(self, inner: Recognizer, gate: WakeGate, wake_vocabulary: Vocabulary) -> None:
+        self.inner = inner
+        self.gate = gate
+        self.wake_vocabulary = wake_vocabulary
+        self.skipped = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
+        if vocabulary == self.wake_vocabulary and not self.gate.could_be(audio):
+            self.skipped += 1
+            return Transcript("", 0.0, "audio")
+        return self.inner.recognize(audio, vocabulary)
+
+    def prepare(self, vocabulary: Vocabulary) -> None:
+        prepare_vocabulary(self.inner, vocabulary)
 
 
 class WakeLoop:

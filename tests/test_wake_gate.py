@@ -1,0 +1,42 @@
+"""The cheap first pass of always-on mode: only wake-phrase-sized utterances are decoded."""
+
+from __future__ import annotations
+
+from support import FakeRecognizer
+
+from voice_assistant.events import Vocabulary
+from voice_assistant.wake import GatedRecognizer, WakeGate
+
+WAKE = Vocabulary(("okay heat or ice",))
+
+
+def seconds(value: float) -> bytes:
+    return b"\0\0" * int(16_000 * value)
+
+
+def test_gate_bounds_follow_the_phrase_length():
+    gate = WakeGate.for_phrase("okay heat or ice")
+    assert gate.could_be(seconds(0.8))
+    assert gate.could_be(seconds(3.5))  # a slow, tired speaker
+    assert not gate.could_be(seconds(0.1))  # a click or a cough
+    assert not gate.could_be(seconds(6.0))  # a sentence someone nearby is saying
+    longer = WakeGate.for_phrase("hey heat or ice assistant please")
+    assert longer.max_seconds > gate.max_seconds
+
+
+def test_long_utterances_never_reach_the_recogniser_while_idle():
+    inner = FakeRecognizer("okay heat or ice")
+    gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
+    assert gated.recognize(seconds(7.0), WAKE).text == ""
+    assert inner.heard == []
+    assert gated.skipped == 1
+    assert gated.recognize(seconds(1.2), WAKE).text == "okay heat or ice"
+    assert len(inner.heard) == 1
+
+
+def test_the_gate_does_not_touch_a_conversation():
+    inner = FakeRecognizer("no but i have wet the bed")
+    gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
+    question = Vocabulary(("yes", "no", "not sure"))
+    assert gated.recognize(seconds(7.0), question).text == "no but i have wet the bed"
+    assert gated.name == "fake"
