@@ -86,6 +86,8 @@ case "${1:-}" in
         setup
         cd "$HERE"
         "$VENV/bin/ruff" check voice_assistant tests bench
+        "$VENV/bin/ruff" format --check voice_assistant tests bench
+        "$VENV/bin/mypy"
         "$VENV/bin/python" -m pytest "$@"
         ;;
     setup)

@@ -48,7 +48,9 @@ class AudioSource(Protocol):
 
 
 class Recognizer(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The engine's name, for logs and ``doctor``."""
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         """Decode one utterance (16 kHz mono int16) against ``vocabulary``.
