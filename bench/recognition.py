@@ -26,9 +26,7 @@ import argparse
 import hashlib
 import queue
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,7 +44,9 @@ from voice_assistant.adapters.asr_pocketsphinx import (  # noqa: E402
 )
 from voice_assistant.adapters.wav import SAMPLE_RATE, read_wav  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
+from voice_assistant.ports import Recognizer  # noqa: E402
 from voice_assistant.recognize_cmd import DEFAULT_CHOICES  # noqa: E402
+from voice_assistant.testing import SCENARIOS, spoken_conversation, synth_pcm  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech-commands-sample"
 YES_NO = DEFAULT_CHOICES  # the yes/no question's answers plus the global commands
@@ -189,18 +189,6 @@ def noise_clips(quick: bool, seconds: float = 1.5) -> list[tuple[str, bytes]]:
                 samples = np.clip(at(make(), level), -32768, 32767).astype(np.int16)
                 out.append((f"{label} {level} dBFS", samples.tobytes()))
     return out
-
-
-def espeak_pcm(text: str, voice: str, rate: int, cache: Path) -> bytes:
-    key = hashlib.sha1(f"{voice}|{rate}|{text}".encode()).hexdigest()[:16]
-    path = cache / f"{key}.wav"
-    if not path.exists():
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text],
-            check=True,
-            capture_output=True,
-        )
-    return read_wav(path)
 
 
 def dialog_vocabularies() -> dict[str, Vocabulary]:
@@ -521,8 +509,6 @@ def synth(
     quick: bool,
 ) -> None:
     voices = VOICES[:2] if quick else VOICES
-    cache = Path(tempfile.gettempdir()) / "heat-or-ice-bench-espeak"
-    cache.mkdir(exist_ok=True)
     meaning = meaning_of()
     print(f"\nSynthetic speech: espeak-ng voices {', '.join(voices)} x rates {RATES}")
     print("  exact = the very phrase; meaning = a phrase with the same meaning to the dialog")
@@ -544,7 +530,7 @@ def synth(
                 continue
             for voice in voices:
                 for rate in RATES:
-                    pcm = espeak_pcm(text, voice, rate, cache)
+                    pcm = synth_pcm(text, voice, rate)
                     counts[0] += baseline.recognize(pcm, vocabulary).text == text
                     heard = ours.recognize(pcm, vocabulary).text
                     same = bool(heard) and bool(meaning(heard) & meaning(text))
@@ -581,78 +567,43 @@ CONVERSATION_VOICES = (
     "en-gb-scotland",
 )
 CONVERSATION_RATES = (150, 175, 200)
-_SCREENS = ["no", "nope", "no", "not really", "no", "no"]
-CONVERSATIONS: dict[str, tuple[list[str], tuple[str, str | None]]] = {
-    "heat": ([*_SCREENS, "years", "no", "yes"], ("heat", None)),
-    "ice_then_heat": ([*_SCREENS, "yesterday", "no", "yes"], ("ice_then_heat", None)),
-    "ice_swollen": ([*_SCREENS, "two days ago", "yes"], ("ice", None)),
-    "emergency": (["no", "yes"], ("seek_care", "emergency")),
-    "unsure_screen": (["not sure"], ("seek_care", "emergency")),
-    "exercise": ([*_SCREENS, "this morning", "no", "no", "exercise"], ("ice", None)),
-}
 
 
-def conversation(
-    recognizer: PocketsphinxRecognizer, answers: Sequence[str], voice: str, rate: int, retry: bool
-) -> tuple[str, str | None] | None:
-    """One spoken triage through the real assistant; the recommendation it reached."""
-    from voice_assistant.app import build_assistant
-    from voice_assistant.clock import FakeClock
+def conversations(recognizer: Recognizer, quick: bool) -> None:
     from voice_assistant.dialog.script import load_script
-    from voice_assistant.events import AudioClip, InputClosed
-    from voice_assistant.listener import transcribe_clip
-    from voice_assistant.output import MemorySink
-    from voice_assistant.session.journal import Journal
-    from voice_assistant.session.plans import load_session_config
-    from voice_assistant.session.safe_journal import SafeJournal
-    from voice_assistant.speakers import RecordingSpeaker
 
-    config = load_session_config(ROOT / "dialogs" / "session.yaml")
-    sink = MemorySink()
-    journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")
     script = load_script(ROOT / "dialogs")
-    assistant = build_assistant(script, config, journal, RecordingSpeaker(), FakeClock(), sink)
-    assistant.transcribe = lambda pcm, vocab: transcribe_clip(pcm, recognizer, vocab)
-    cache = Path(tempfile.gettempdir()) / "heat-or-ice-bench-espeak"
-    cache.mkdir(exist_ok=True)
-    assistant.begin()
-    for answer in answers:
-        if assistant.done:
-            break
-        before = len(sink.records)
-        assistant.handle(AudioClip(espeak_pcm(answer, voice, rate, cache), answer))
-        if retry and any("didn't catch" in r.say for r in sink.records[before:]):
-            assistant.handle(AudioClip(espeak_pcm(answer, voice, rate - 25, cache), answer))
-    assistant.handle(InputClosed())
-    recs = [r.recommendation for r in sink.records if r.recommendation]
-    return (recs[0]["kind"], recs[0]["urgency"]) if recs else None
-
-
-def conversations(recognizer: PocketsphinxRecognizer, quick: bool) -> None:
     voices = CONVERSATION_VOICES[:4] if quick else CONVERSATION_VOICES
     print(
-        f"\nSpoken conversations: {len(CONVERSATIONS)} triage scenarios per voice and rate "
-        "(espeak-ng answers, the real assistant)"
+        f"\nSpoken conversations ({recognizer.name}): {len(SCENARIOS)} triage scenarios per "
+        "voice and rate (espeak-ng answers, the real assistant)"
     )
     print("  right advice reached: answering once / repeating once, 25 wpm slower, when asked")
     header = f"{'voice':16s}" + "".join(f"{rate:>14d}" for rate in CONVERSATION_RATES)
     print(header)
     print("-" * len(header))
     totals = {False: [0, 0], True: [0, 0]}
+    wrong: list[str] = []
     for voice in voices:
         cells = []
         for rate in CONVERSATION_RATES:
             ok = {False: 0, True: 0}
-            for answers, expected in CONVERSATIONS.values():
+            for name, scenario in SCENARIOS.items():
                 for retry in (False, True):
-                    ok[retry] += conversation(recognizer, answers, voice, rate, retry) == expected
+                    got = spoken_conversation(
+                        script, recognizer, scenario, voice, rate, retry=retry
+                    ).recommendation
+                    ok[retry] += got == scenario.expected
+                    if got is not None and got != scenario.expected:
+                        wrong.append(f"{voice}@{rate} {name}: {got}")
             for retry in (False, True):
                 totals[retry][0] += ok[retry]
-                totals[retry][1] += len(CONVERSATIONS)
-            cells.append(f"{ok[False]}/{len(CONVERSATIONS)} / {ok[True]}/{len(CONVERSATIONS)}")
+                totals[retry][1] += len(SCENARIOS)
+            cells.append(f"{ok[False]}/{len(SCENARIOS)} / {ok[True]}/{len(SCENARIOS)}")
         print(f"{voice:16s}" + "".join(f"{c:>14s}" for c in cells))
     print(f"  all, answering once:   {pct(*totals[False])}")
     print(f"  all, repeating once:   {pct(*totals[True])}")
+    print(f"  wrong advice reached:  {len(wrong)}" + (f" ({'; '.join(wrong)})" if wrong else ""))
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def test_settings_rejects_bad_values_when_built_in_code() -> None:
     with pytest.raises(ValueError, match="rate"):
         Settings(rate=20)
     with pytest.raises(ValueError, match="engine"):
-        Settings(engine="whisper")  # type: ignore[arg-type]
+        Settings(engine="sphinx2")
 
 
 def test_default_wake_phrase_is_valid() -> None:
@@ -249,7 +249,7 @@ def test_wrong_type_names_key_line_value_and_what_is_allowed(tmp_path: Path) -> 
         ("voice", 'mute = "yes"', "true or false"),
         ("audio", "input_device = -1", "device number"),
         ("audio", "output_device = true", "device number"),
-        ("recognition", 'engine = "whisper"', '"pocketsphinx"'),
+        ("recognition", 'engine = "sphinx2"', '"whisper"'),
         ("recognition", "vosk_model = 5", "folder path"),
         ("wake", 'phrase = "hi"', "2 to 6 words"),
         ("wake", 'phrase = "hey r2d2 wake up"', "letters a-z"),

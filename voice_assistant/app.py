@@ -343,9 +343,20 @@ def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Recog
 def _clip_transcriber(
     recognizer: Recognizer,
 ) -> Callable[[bytes, Vocabulary], Transcript | Silence]:
+    """Recognise scripted clips; with no working recogniser a clip is not understood.
+
+    Why that recogniser is missing was already said once (the loader's notice).
+    """
     from voice_assistant.listener import transcribe_clip
 
-    return lambda pcm, vocabulary: transcribe_clip(pcm, recognizer, vocabulary)
+    def transcribe(pcm: bytes, vocabulary: Vocabulary) -> Transcript | Silence:
+        try:
+            return transcribe_clip(pcm, recognizer, vocabulary)
+        except AssistantError as exc:
+            log.warning("could not recognise a clip: %s", exc)
+            return Transcript("", 0.0, "audio")
+
+    return transcribe
 
 
 def _start_microphone(

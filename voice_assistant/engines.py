@@ -104,8 +104,14 @@ def _probe_whisper(context: EngineContext) -> Probe | None:
 
 def _open_whisper(model: Path | None) -> Recognizer:
     from voice_assistant.adapters import whisper_model
-    from voice_assistant.adapters.asr_whisper import WhisperRecognizer
 
+    try:
+        from voice_assistant.adapters.asr_whisper import WhisperRecognizer
+    except ImportError as exc:
+        raise RecognizerError(
+            f"The Whisper engine cannot be loaded ({exc}). Reinstall heat-or-ice with its "
+            "dependencies (bash setup.sh run)."
+        ) from exc
     if model is None:
         raise RecognizerError(f"No Whisper model was given. {whisper_model.FIX_HINT}")
     return WhisperRecognizer(model)  # checked by _probe_whisper just before
