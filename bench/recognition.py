@@ -351,7 +351,7 @@ def end_to_end_latency(
     Playback start-up (device latency) is not included: there is no sound
     card here.
     """
-    from voice_assistant.adapters.endpointing import Segmenter
+    from voice_assistant.endpointing import Segmenter
     from voice_assistant.adapters.wav import frame_levels
     from voice_assistant.listener import VoiceListener
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_assistant.adapters.endpointing import (
+from voice_assistant.endpointing import (
     NoSpeech,
     Segmenter,
     SegmentEvent,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from voice_assistant.adapters.endpointing import Segmenter
+from voice_assistant.endpointing import Segmenter
 from voice_assistant.events import Transcript, Vocabulary
 from voice_assistant.listener import VoiceListener
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from voice_assistant.adapters.endpointing import NoSpeech, Segmenter, SpeechPaused, Utterance
+from voice_assistant.endpointing import NoSpeech, Segmenter, SpeechPaused, Utterance
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     AudioClip,
