@@ -351,8 +351,8 @@ def end_to_end_latency(
     Playback start-up (device latency) is not included: there is no sound
     card here.
     """
-    from voice_assistant.endpointing import Segmenter
     from voice_assistant.adapters.wav import frame_levels
+    from voice_assistant.endpointing import Segmenter
     from voice_assistant.listener import VoiceListener
 
     rng = np.random.default_rng(3)
