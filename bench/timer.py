@@ -1,4 +1,4 @@
-"""Timer lateness in real time while pocketsphinx keeps another thread busy.
+"""Timer lateness in real time while a recogniser keeps another thread busy.
 
 Runs short ice-then-heat plans (five-minute phases on a sped-up clock, so dozens of
 announcements happen in a minute) through a loop shaped like the assistant's: wait
@@ -10,7 +10,7 @@ speech-commands sample with pocketsphinx, in frame-sized chunks as the mic path 
 Prints lateness (emitted - scheduled, real milliseconds) per announcement kind.
 Target: every announcement within 100 ms.
 
-    python bench/timer.py [--seconds 60] [--speed 60] [--search jsgf|lm|none] [--isolate]
+    python bench/timer.py [--seconds 60] [--speed 60] [--search jsgf|lm|whisper|none] [--isolate]
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ class DecoderLoad:
     error: str = ""
 
     def run(self) -> None:
+        if self.search == "whisper":
+            self.run_whisper()
+            return
         try:
             from pocketsphinx import Decoder
 
@@ -94,6 +97,40 @@ class DecoderLoad:
                 decoder.end_utt()
                 self.longest_call_ms = max(self.longest_call_ms, (time.perf_counter() - t) * 1000)
                 self.busy_seconds += time.perf_counter() - started
+                self.audio_seconds += len(clip) / 32000
+                self.utterances += 1
+
+    def run_whisper(self) -> None:
+        """The product's Whisper recogniser, one whole utterance per call, as the listener does."""
+        try:
+            from voice_assistant import engines
+            from voice_assistant.events import Vocabulary
+            from voice_assistant.recognize_cmd import DEFAULT_CHOICES
+
+            context = engines.engine_context("whisper", None, {}, REPO / "models")
+            choice = engines.choose_recognizer(context)
+            if choice.probe.engine != "whisper":
+                raise RuntimeError(" ".join(choice.notes))
+            recognizer = engines.open_engine("whisper", choice.probe.model)
+            vocabulary = Vocabulary(DEFAULT_CHOICES)
+            clips = []
+            for path in sorted(SAMPLES.glob("*/*.wav"))[:60]:
+                with wave.open(str(path)) as w:
+                    clips.append(w.readframes(w.getnframes()))
+            if not clips:
+                raise FileNotFoundError(f"no WAV files under {SAMPLES}")
+        except Exception as exc:  # report, don't crash the timing run
+            self.error = f"{type(exc).__name__}: {exc}"
+            return
+        while not self.stop.is_set():
+            for clip in clips:
+                if self.stop.is_set():
+                    break
+                started = time.perf_counter()
+                recognizer.recognize(clip, vocabulary)
+                took = time.perf_counter() - started
+                self.longest_call_ms = max(self.longest_call_ms, took * 1000)
+                self.busy_seconds += took
                 self.audio_seconds += len(clip) / 32000
                 self.utterances += 1
 
@@ -256,9 +293,10 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=60.0, help="clock speed-up")
     parser.add_argument(
         "--search",
-        choices=("jsgf", "lm", "none"),
+        choices=("jsgf", "lm", "whisper", "none"),
         default="jsgf",
-        help="pocketsphinx load: command grammar (as the app listens), full LM, or none",
+        help="decoding load: pocketsphinx command grammar, pocketsphinx full LM, the "
+        "Whisper recogniser (as the app listens by default), or none",
     )
     parser.add_argument(
         "--chunk-bytes",
