@@ -44,6 +44,11 @@ def said(events: list[TimerEvent]) -> list[tuple[float, str, str]]:
 
 TIMES_UP_ICE = "Time's up: take the ice off now. Say done when it's off."
 REPEAT_ICE = "Time's up: take the ice off now, and say done when it's off."
+PLAN_DONE = (
+    "That's the end of the session. Gentle movement helps. If it's not better in about "
+    "three days, or it stops you doing normal things, see a doctor, pharmacist or "
+    "physiotherapist."
+)
 
 
 def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> None:
@@ -81,7 +86,7 @@ def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> No
             3012,
             "plan_done",
             # ice ended 08:15:05 + 2 h; heat ended 08:50:12 + 1 h (rounded up).
-            "Good, the heat is off. That's the end of the session. "
+            f"Good, the heat is off. {PLAN_DONE} "
             "The next ice is allowed from 10:16 am. The next heat is allowed from 9:51 am.",
         ),
     ]
@@ -111,7 +116,7 @@ def test_times_up_repeats_for_a_bounded_time_then_final_chime(config: SessionCon
     assert tail[-2].text == (
         "I'll stop reminding you now. If the ice is still on, take it off straight away."
     )
-    assert tail[-1].text == "That's the end of the session. The next ice is allowed from 10:20 am."
+    assert tail[-1].text == f"{PLAN_DONE} The next ice is allowed from 10:20 am."
     assert timer.state.ended_how == "completed"
     assert timer.to_snapshot(5000).phases[0].ended_how == "unconfirmed"
     assert timer.due_events(9999) == []
