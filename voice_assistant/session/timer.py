@@ -597,8 +597,10 @@ class SessionTimer:
         while k * sched.pause_reminder_seconds < limit - _EPSILON:
             items.append(_Item(k * sched.pause_reminder_seconds, "pause_reminder", remind))
             k += 1
-        end = self._fire_pause_limit if application else self._fire_pause_timeout
-        items.append(_Item(limit, "pause_timeout", end))
+        if application:
+            items.append(_Item(limit, "pause_limit", self._fire_pause_limit))
+        else:
+            items.append(_Item(limit, "pause_timeout", self._fire_pause_timeout))
         return items
 
     def _fire_pause_limit(self, due: float, now: float) -> list[TimerEvent]:
