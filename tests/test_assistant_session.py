@@ -122,6 +122,50 @@ def test_pause_and_resume_shift_the_schedule(script, config) -> None:
     assert "thirteen minutes" in paused_text.lower()
 
 
+def test_pause_means_the_pack_comes_off_and_back_on_means_resume(script, config) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    records = rig.run(
+        [*ICE, "start"], timeline=[(100, "pause"), (160, "it's back on"), (965, "done")]
+    )
+    paused = next(say for _, kind, say in records if kind == "paused")
+    assert "Take the ice off now" in paused
+    resumed = next((t, say) for t, kind, say in records if kind == "resumed")
+    assert resumed[0] == 160 and "Put the ice back on" in resumed[1]
+    times = {kind: round(t) for t, kind, _ in records}
+    assert times["times_up"] == 960  # 900 s of ice + the 60 s pause
+    # Pauses and resumes are in the journal, with what was said.
+    session_id = rig.journal.history(1)[0].session_id
+    kinds = [kind for kind, _ in rig.journal.events(session_id)]
+    assert kinds.index("paused") < kinds.index("resumed") < kinds.index("times_up")
+    actual = rig.journal.history(1)[0].actual_minutes
+    assert actual is not None and actual <= 15 + 0.1  # pack time: the pause is not counted
+
+
+def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script, config) -> None:
+    """A twenty-minute session with a forgotten pause, run in milliseconds."""
+    import time
+
+    rig = Rig(script, config, Journal.in_memory(config))
+    began = time.perf_counter()
+    records = rig.run(
+        [*ICE, "make it twenty minutes", "start"],
+        timeline=[(600, "pause"), (1290, "done")],
+    )
+    assert time.perf_counter() - began < 5  # 21.5 minutes of clock time
+    times_up = [(round(t), say) for t, kind, say in records if kind == "times_up"]
+    # Ten minutes on, then paused: never past twenty minutes from the start.
+    assert times_up == [
+        (
+            1200,
+            "That pause has used up the twenty minutes this ice may take. "
+            "Time's up: take the ice off now. Say done when it's off.",
+        )
+    ]
+    assert any(kind == "times_up_repeat" for _, kind, _ in records)
+    assert any(say.startswith("Good, the ice is off.") for _, _, say in records)
+    assert rig.journal.history(1)[0].ended_how == "completed"
+
+
 def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
@@ -153,8 +197,15 @@ def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> Non
     clock.advance(30 * 60)
     second = Rig(script, config, open_journal(tmp_path, config), clock)
     records = second.run(ICE)
-    assert "an hour and a half more" in records[-1][2]
-    assert records[-1][1] == "done"
+    # The wait is said first, then the advice; no timer is offered.
+    kind, say = records[-2][1], records[-2][2]
+    assert kind == "recommendation"
+    assert say.startswith(
+        "You used ice thirty minutes ago; the next ice session can start in an hour and a half"
+    )
+    assert say.index("can start in") < say.index("Use ice")
+    assert records[-1][1] == "done" and records[-1][2] == script.message("gap_goodbye")
+    assert not any(kind == "offer_timer" for _, kind, _ in records)
 
 
 def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) -> None:

@@ -75,8 +75,10 @@ def test_decision_table_rows(script, answers, row, kind, urgency, plan) -> None:
         assert turns[-1].end
     else:
         assert conversation.state == OFFER_TIMER
+        advice = script.advice[rec.advice_id]
         for line in script.safety_lines:
-            assert line.strip() in rec_turn(turns).say
+            assert (" ".join(line.say.split()) in rec_turn(turns).say) == (kind in line.kinds)
+        assert rec_turn(turns).say == script.advice_text(advice)
 
 
 def rec_turn(turns):
@@ -232,7 +234,10 @@ def test_gap_refusal_ends_without_offer(script) -> None:
     options = ConversationOptions(plans=PLANS, check_gap=lambda rec: "Wait another 90 minutes.")
     conversation, turns = talk(script, [*SCREEN_CLEAR, "years", "no", "no"], options)
     assert conversation.state == DONE
-    assert turns[-1].say == "Wait another 90 minutes."
+    # The reason comes first, then the advice; no timer offer.
+    assert rec_turn(turns).say.startswith("Wait another 90 minutes. Use heat.")
+    assert turns[-1].end and turns[-1].say == script.message("gap_goodbye")
+    assert not any(t.state == "offer_timer" for t in turns)
 
 
 def test_every_state_is_reachable(script) -> None:

@@ -135,7 +135,8 @@ def test_random_conversations_stay_safe(script, replies) -> None:
                 assert rec.kind == "ice"
             if rec.kind != "seek_care":
                 for line in script.safety_lines:
-                    assert line.strip() in turn.say
+                    spoken = " ".join(line.say.split()) in turn.say
+                    assert spoken == (rec.kind in line.kinds)
                 assert rec.plan == PLANS[rec.kind]
             else:
                 assert rec.plan == ()

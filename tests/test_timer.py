@@ -44,6 +44,11 @@ def said(events: list[TimerEvent]) -> list[tuple[float, str, str]]:
 
 TIMES_UP_ICE = "Time's up: take the ice off now. Say done when it's off."
 REPEAT_ICE = "Time's up: take the ice off now, and say done when it's off."
+PLAN_DONE = (
+    "That's the end of the session. Gentle movement helps. If it's not better in about "
+    "three days, or it stops you doing normal things, see a doctor, pharmacist or "
+    "physiotherapist."
+)
 
 
 def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> None:
@@ -81,7 +86,7 @@ def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> No
             3012,
             "plan_done",
             # ice ended 08:15:05 + 2 h; heat ended 08:50:12 + 1 h (rounded up).
-            "Good, the heat is off. That's the end of the session. "
+            f"Good, the heat is off. {PLAN_DONE} "
             "The next ice is allowed from 10:16 am. The next heat is allowed from 9:51 am.",
         ),
     ]
@@ -111,7 +116,7 @@ def test_times_up_repeats_for_a_bounded_time_then_final_chime(config: SessionCon
     assert tail[-2].text == (
         "I'll stop reminding you now. If the ice is still on, take it off straight away."
     )
-    assert tail[-1].text == "That's the end of the session. The next ice is allowed from 10:20 am."
+    assert tail[-1].text == f"{PLAN_DONE} The next ice is allowed from 10:20 am."
     assert timer.state.ended_how == "completed"
     assert timer.to_snapshot(5000).phases[0].ended_how == "unconfirmed"
     assert timer.due_events(9999) == []
@@ -140,28 +145,137 @@ def test_unconfirmed_ice_still_rests_then_waits_for_heat_then_gives_up(
     assert heat.started is None and heat.ended_how == "skipped"
 
 
-def test_pause_freezes_time_reminds_and_resume_shifts_schedule(config: SessionConfig) -> None:
+def test_pause_says_take_it_off_and_resume_says_put_it_back(config: SessionConfig) -> None:
     timer, clock = make(config, "ice")
     timer.start(0.0)
     run_until(timer, clock, 300)
     assert said(timer.pause(300)) == [
-        (300, "paused", "Paused, with ten minutes of ice left. Say resume to carry on.")
+        (
+            300,
+            "paused",
+            "Paused, with ten minutes of ice left. "
+            "Take the ice off now, and say resume when it's back on.",
+        )
     ]
-    assert timer.remaining(550) == 600
+    assert timer.remaining(350) == 600
+    assert said(timer.resume(400)) == [
+        (
+            400,
+            "resumed",
+            "Carrying on: ten minutes of ice left. Put the ice back on, wrapped in a cloth.",
+        )
+    ]
+    assert timer.next_due() == 550  # halfway: 450 s of ice time, 100 s paused
+    assert [(e.due, e.kind) for e in run_until(timer, clock, 600)] == [(550, "halfway")]
+    assert said(timer.how_long_left(700)) == [(700, "remaining", "Five minutes of ice left.")]
+    events = run_until(timer, clock, 1000)
+    assert [(e.due, e.kind) for e in events] == [(940, "one_minute"), (1000, "times_up")]
+    timer.confirm(1000)
+    assert timer.to_snapshot(1000).phases[0].seconds == 900  # pack time: pause excluded
+
+
+def test_a_pause_counts_toward_the_cap_so_resume_may_get_less(config: SessionConfig) -> None:
+    """Nobody can check the pack came off: from the start of the phase it is never
+    on past twenty minutes, paused or not."""
+    timer, clock = make(config, "ice")
+    timer.start(0.0)
+    run_until(timer, clock, 300)
+    timer.pause(300)
     assert said(run_until(timer, clock, 700)) == [
         (
             600,
             "pause_reminder",
-            "The session is still paused, with ten minutes of ice left. "
-            "Say resume to carry on, or stop to end it.",
+            "Still paused, with ten minutes of ice left. Keep the ice off, and say resume "
+            "when it's back on, or stop to end it.",
         )
     ]
-    assert said(timer.resume(700)) == [(700, "resumed", "Carrying on: ten minutes of ice left.")]
-    assert timer.next_due() == 850  # halfway: 450 s of ice time, 400 s paused
-    assert [(e.due, e.kind) for e in run_until(timer, clock, 900)] == [(850, "halfway")]
-    assert said(timer.how_long_left(1000)) == [(1000, "remaining", "Five minutes of ice left.")]
-    events = run_until(timer, clock, 1300)
-    assert [(e.due, e.kind) for e in events] == [(1240, "one_minute"), (1300, "times_up")]
+    # 300 s on + 400 s paused: 500 s of the 1200 s cap remain, less than the 600 s planned.
+    assert timer.remaining(700) == 500
+    assert said(timer.resume(700)) == [
+        (
+            700,
+            "resumed",
+            "Carrying on, but the pause counts toward the twenty-minute limit, so only "
+            "eight and a half minutes of ice is left. Put the ice back on, wrapped in a cloth.",
+        )
+    ]
+    events = run_until(timer, clock, 1200)
+    assert [(e.due, e.kind) for e in events][-1] == (1200, "times_up")
+    assert timer.to_snapshot(1200).elapsed == 800  # pack time, pauses excluded
+    assert timer.to_snapshot(1200).phases[0].planned_seconds == 900  # the plan is kept
+
+
+@pytest.mark.parametrize("kind", ["ice", "heat"])
+def test_a_long_pause_ends_the_phase_with_times_up(config: SessionConfig, kind: str) -> None:
+    timer, clock = make(config, kind)
+    timer.start(0.0, WALL0)
+    run_until(timer, clock, 100)
+    timer.pause(100)
+    events = run_until(timer, clock, 1260)
+    assert [(e.due, e.kind) for e in events] == [
+        *[(100 + 300 * k, "pause_reminder") for k in range(1, 4)],
+        (1200, "times_up"),  # the cap, counted from the start: 100 s on + 1100 s paused
+        (1230, "times_up_repeat"),
+        (1260, "times_up_repeat"),
+    ]
+    assert events[3].text == (
+        f"That pause has used up the twenty minutes this {kind} may take. "
+        f"Time's up: take the {kind} off now. Say done when it's off."
+    )
+    assert events[3].needs_confirmation
+    assert timer.state.status is Status.AWAITING and timer.state.awaiting == "off"
+    assert said(timer.confirm(1270))[0][2].startswith(f"Good, the {kind} is off.")
+    record = timer.to_snapshot(1270).phases[0]
+    assert record.ended_how == "completed"
+    assert record.seconds == 100 + 70  # pack time before the pause + waiting for "done"
+
+
+def test_a_long_pause_during_the_rest_ends_the_session(config: SessionConfig) -> None:
+    timer, clock = make(config, "ice_then_heat")
+    timer.start(0.0)
+    run_until(timer, clock, 900)
+    timer.confirm(905)  # resting now
+    assert timer.pause(1000)[0].text == (
+        "Paused, with eighteen minutes of rest left. Say resume to carry on."
+    )
+    events = run_until(timer, clock, 5000)
+    assert [(e.due, e.kind) for e in events] == [
+        *[(1000 + 300 * k, "pause_reminder") for k in range(1, 6)],
+        (2800, "pause_timeout"),
+    ]
+    assert events[-1].text.startswith("The session has been paused for thirty minutes")
+    assert timer.state.ended_how == "stopped"
+
+
+@pytest.mark.parametrize("pause_at", [0.0, 60.0, 450.0, 880.0])
+@pytest.mark.parametrize("paused_for", [10.0, 200.0, 700.0, 1500.0])
+@pytest.mark.parametrize("minutes", [5, 15, 20])
+def test_the_pack_is_never_on_past_the_cap_or_the_plan(
+    config: SessionConfig, pause_at: float, paused_for: float, minutes: int
+) -> None:
+    """Pause, resume, pause again: pack time never exceeds the plan, and the time's
+    up comes no later than twenty minutes after the pack went on."""
+    plan = config.plan_for("ice")
+    assert plan is not None
+    timer = SessionTimer(plan.with_minutes(minutes), config, tz=UTC)
+    clock = FakeClock()
+    timer.start(0.0)
+    times_up_at = None
+    t = 0.0
+    for step in (pause_at, paused_for, 30.0, paused_for / 2, 10_000.0):
+        t += step
+        for event in run_until(timer, clock, t):
+            if event.kind == "times_up" and times_up_at is None:
+                times_up_at = event.due
+        status = timer.state.status
+        if status is Status.RUNNING:
+            timer.pause(t)
+        elif status is Status.PAUSED:
+            timer.resume(t)
+    assert times_up_at is not None
+    assert times_up_at <= config.max_minutes * 60 + 1e-6
+    snap = timer.to_snapshot(times_up_at)
+    assert snap.elapsed <= minutes * 60 + 1e-6
 
 
 def test_pause_refused_after_times_up_and_double_pause(config: SessionConfig) -> None:
@@ -177,20 +291,6 @@ def test_pause_refused_after_times_up_and_double_pause(config: SessionConfig) ->
     assert refusal[0].text == (
         "The time is up, so there's nothing to pause: take the ice off now, and say done."
     )
-
-
-def test_long_pause_ends_the_session(config: SessionConfig) -> None:
-    timer, clock = make(config, "heat")
-    timer.start(0.0)
-    timer.pause(100)
-    events = run_until(timer, clock, 5000)
-    assert [(e.due, e.kind) for e in events] == [
-        *[(100 + 300 * k, "pause_reminder") for k in range(1, 6)],
-        (1900, "pause_timeout"),
-    ]
-    assert events[-1].text.startswith("The session has been paused for thirty minutes")
-    assert timer.state.ended_how == "stopped"
-    assert timer.to_snapshot(5000).phases[0].seconds == 100
 
 
 def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:

@@ -24,7 +24,8 @@ warnings that go with it, and then times each session out loud.
 
 Answer by voice (the default: microphone, offline speech recognition), or type
 with --text. Say or type "repeat", "help", "start over" or "stop" at any time.
-During a timed session: "how long left", "pause", "resume", "stop".
+During a timed session: "how long left", "pause" (take the pack off), "resume"
+(put it back on), "stop".
 """
 
 EPILOG = """\

@@ -310,23 +310,28 @@ class Conversation:
             row=decision.rule.row,
         )
         self.recommendation = recommendation
-        turns = [
-            self._turn(RECOMMENDATION, self._advice_text(advice), recommendation=recommendation)
-        ]
+        text = self._advice_text(advice)
         if advice.kind == "seek_care" or not recommendation.plan:
-            return turns + self.end()
+            return [
+                self._turn(RECOMMENDATION, text, recommendation=recommendation),
+                *self.end(),
+            ]
+        # Too soon since the last pack: say so first, so the advice is heard as
+        # "for later", and offer no timer.
         refusal = self.options.check_gap(recommendation)
         if refusal:
-            return turns + self.end(refusal)
+            return [
+                self._turn(RECOMMENDATION, f"{refusal} {text}", recommendation=recommendation),
+                *self.end(self.script.message("gap_goodbye")),
+            ]
+        turns = [self._turn(RECOMMENDATION, text, recommendation=recommendation)]
         self.offer()
         turns.append(self._turn(OFFER_TIMER, self.script.message("offer_timer")))
         return turns
 
     def _advice_text(self, advice: Advice) -> str:
-        parts = [advice.say.strip()]
-        if advice.safety:
-            parts.extend(line.strip() for line in self.script.safety_lines)
-        return " ".join(parts)
+        """The recommendation and only the safety lines that apply to it."""
+        return self.script.advice_text(advice)
 
     def _first_question_for(self, facts: Sequence[str]) -> Question:
         wanted = set(facts)
@@ -380,6 +385,14 @@ class Conversation:
         return self._ask(
             question, self.script.message("help_question", answers=self._answer_list())
         )
+
+    def _repeat_advice(self) -> Turn:
+        """ "Repeat" at the timer offer: the whole advice again, then the offer."""
+        offer = self.script.message("offer_timer")
+        if self.recommendation is None:
+            return self._turn(OFFER_TIMER, offer)
+        advice = self.script.advice[self.recommendation.advice_id]
+        return self._turn(OFFER_TIMER, f"{self._advice_text(advice)} {' '.join(offer.split())}")
 
     def _repeat_question(self, question: Question) -> Turn:
         return self._ask(question)
@@ -452,7 +465,7 @@ class Conversation:
         if "help" in names:
             return [self._turn(OFFER_TIMER, self.script.message("offer_timer_help"))]
         if "repeat" in names:
-            return [self._turn(OFFER_TIMER, self.script.message("offer_timer"))]
+            return [self._repeat_advice()]
         if "minutes" in normalize(text) or "minute" in normalize(text):
             return [self._turn(OFFER_TIMER, self.script.message("minutes_question"))]
         return self._miss()

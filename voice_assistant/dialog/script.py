@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from voice_assistant.errors import DialogDataError
 
 FactValue = bool | str
+AdviceKind = Literal["ice", "heat", "ice_then_heat", "seek_care"]
 FILES = ("triage.yaml", "answers.yaml", "advice.yaml", "messages.yaml", "onset.yaml")
 
 
@@ -70,16 +71,36 @@ class TriageFile(_Strict):
 
 
 class Advice(_Strict):
-    kind: Literal["ice", "heat", "ice_then_heat", "seek_care"]
+    kind: AdviceKind
     urgency: Literal["emergency", "today", "ask_first"] | None = None
     plan: str | None = None
     safety: bool
     say: str = Field(min_length=1)
 
 
+class SafetyLine(_Strict):
+    """One safety sentence and the recommendation kinds it is spoken with."""
+
+    id: str = Field(min_length=1)
+    kinds: tuple[AdviceKind, ...] = Field(alias="for", min_length=1)
+    say: str = Field(min_length=1)
+
+    def applies_to(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+class AdviceLimits(_Strict):
+    """Word limits for spoken advice (DOMAIN.md section 4), checked at load."""
+
+    say_words: int = Field(gt=0)
+    line_words: int = Field(gt=0)
+    total_words: int = Field(gt=0)
+
+
 class AdviceFile(_Strict):
+    limits: AdviceLimits
     advice: dict[str, Advice]
-    safety_lines: tuple[str, ...] = Field(min_length=1)
+    safety_lines: tuple[SafetyLine, ...] = Field(min_length=1)
 
 
 class MessagesFile(_Strict):
@@ -103,10 +124,11 @@ class DialogScript:
     answers: Mapping[str, Answer]
     commands: Mapping[str, Answer]
     advice: Mapping[str, Advice]
-    safety_lines: tuple[str, ...]
+    safety_lines: tuple[SafetyLine, ...]
     messages: Mapping[str, str | int]
     device_messages: Mapping[str, str]
     onset: OnsetFile
+    limits: AdviceLimits
     source: Path | None = None
 
     def question(self, question_id: str) -> Question:
@@ -117,6 +139,18 @@ class DialogScript:
 
     def message(self, key: str, **values: object) -> str:
         return str(self.messages[key]).format(**values)
+
+    def safety_lines_for(self, advice: Advice) -> tuple[SafetyLine, ...]:
+        """The safety lines spoken after ``advice``, in file order (none if its
+        ``safety`` is false)."""
+        if not advice.safety:
+            return ()
+        return tuple(line for line in self.safety_lines if line.applies_to(advice.kind))
+
+    def advice_text(self, advice: Advice) -> str:
+        """Everything spoken for ``advice``: the recommendation, then its safety lines."""
+        parts = [advice.say, *(line.say for line in self.safety_lines_for(advice))]
+        return " ".join(" ".join(part.split()) for part in parts)
 
 
 REQUIRED_MESSAGES = (
@@ -133,6 +167,7 @@ REQUIRED_MESSAGES = (
     "offer_timer_reprompt",
     "offer_timer_help",
     "declined",
+    "gap_goodbye",
     "timer_commands_help",
     "silent_prompts_before_goodbye",
     "no_answer",
@@ -207,6 +242,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
         commands={str(name): answer for name, answer in answers.commands.items()},
         advice=advice.advice,
         safety_lines=advice.safety_lines,
+        limits=advice.limits,
         messages=messages.conversation,
         device_messages=messages.devices,
         onset=onset,
@@ -274,6 +310,65 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
         if advice.kind == "seek_care" and advice.urgency is None:
             raise _fail(
                 directory, "advice.yaml", f"advice.{name}.urgency", "required for seek_care"
+            )
+        if advice.kind != "seek_care" and not advice.safety:
+            raise _fail(
+                directory,
+                "advice.yaml",
+                f"advice.{name}.safety",
+                "heat and ice advice is always followed by its safety lines: set it to true",
+            )
+        if advice.safety and not script.safety_lines_for(advice):
+            raise _fail(
+                directory,
+                "advice.yaml",
+                f"advice.{name}.safety",
+                f"no safety line lists '{advice.kind}' in its 'for'",
+            )
+    _check_advice_length(script, directory)
+
+
+def word_count(text: str) -> int:
+    """Words as a listener hears them ("999," and "don't" are one word each)."""
+    return len(text.split())
+
+
+def _check_advice_length(script: DialogScript, directory: Path | None) -> None:
+    """Spoken advice must be short enough to hear and remember (DOMAIN.md section 4)."""
+    limits = script.limits
+    seen: set[str] = set()
+    for index, line in enumerate(script.safety_lines):
+        key = f"safety_lines.{index}"
+        if line.id in seen:
+            raise _fail(directory, "advice.yaml", f"{key}.id", f"'{line.id}' used twice")
+        seen.add(line.id)
+        words = word_count(line.say)
+        if words > limits.line_words:
+            raise _fail(
+                directory,
+                "advice.yaml",
+                f"{key}.say",
+                f"safety line '{line.id}' has {words} words; at most {limits.line_words} "
+                "(limits.line_words). Shorten it.",
+            )
+    for name, advice in script.advice.items():
+        words = word_count(advice.say)
+        if words > limits.say_words:
+            raise _fail(
+                directory,
+                "advice.yaml",
+                f"advice.{name}.say",
+                f"{words} words; at most {limits.say_words} (limits.say_words). Shorten it.",
+            )
+        total = word_count(script.advice_text(advice))
+        if total > limits.total_words:
+            lines = ", ".join(line.id for line in script.safety_lines_for(advice))
+            raise _fail(
+                directory,
+                "advice.yaml",
+                f"advice.{name}",
+                f"{total} words with its safety lines ({lines}); at most {limits.total_words} "
+                "(limits.total_words, about 30 seconds spoken). Shorten the advice or a line.",
             )
 
 

@@ -466,6 +466,7 @@ class Journal:
                         gap=cfg.spoken_gap(phase.kind),
                         wait=spoken_wait(wait),
                         time=spoken_clock_time(ceil_to_minute(allowed_start), self._tz),
+                        session=cfg.session_name(kind),
                     )
             offset += phase.seconds
         return None

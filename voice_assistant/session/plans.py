@@ -45,7 +45,7 @@ _ALLOWED = {
         "time",
         "gap",
     },
-    "commands": {"duration", "phase", "pack", "remaining", "next_phase", "next_pack"},
+    "commands": {"duration", "phase", "pack", "remaining", "next_phase", "next_pack", "max"},
     "journal": {"session", "ago", "left", "overdue", "phase", "pack", "gap", "wait", "time"},
 }
 _REQUIRED_TEXTS = {
@@ -79,6 +79,11 @@ _REQUIRED_TEXTS = {
         "already_paused",
         "pause_reminder",
         "pause_timeout",
+        "pause_pack_off",
+        "pause_reminder_pack_off",
+        "resume_pack_on",
+        "resume_capped",
+        "pause_limit",
         "resume",
         "not_paused",
         "already_running",

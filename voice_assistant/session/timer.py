@@ -23,6 +23,7 @@ from voice_assistant.session.numbers import (
     ceil_to_minute,
     spoken_clock_time,
     spoken_duration,
+    spoken_number,
 )
 from voice_assistant.session.plans import Plan, SessionConfig
 
@@ -154,8 +155,19 @@ class SessionTimer:
         if self._status is Status.IDLE:
             return self._planned[0]
         if self._status in (Status.RUNNING, Status.PAUSED):
-            return max(0.0, self._planned[self._index] - self._elapsed(now))
+            left = max(0.0, self._planned[self._index] - self._elapsed(now))
+            if self._status is Status.PAUSED and self._phase.is_application:
+                left = min(left, self._cap_left(now))
+            return left
         return 0.0
+
+    def _cap_left(self, now: float) -> float:
+        """Seconds until the current pack would have been on for the cap, counting
+        every pause as if the pack had stayed on (the conservative reading)."""
+        started = self._records[self._index].started
+        if started is None:
+            return self.config.max_minutes * 60.0
+        return max(0.0, started + self.config.max_minutes * 60.0 - now)
 
     def to_snapshot(self, now: float) -> TimerSnapshot:
         """The journal's view of the timer at ``now``."""
@@ -225,13 +237,21 @@ class SessionTimer:
         return self._said([*events, self._info(now, "commands.no_session")])
 
     def pause(self, now: float) -> list[TimerEvent]:
-        """Freeze the current phase; reminders follow while paused."""
+        """Freeze the current phase; reminders follow while paused.
+
+        Pausing ice or heat means the pack comes off, and the user is told so. The
+        pack time so far is kept. Because nobody can check the pack really came
+        off, the pause still counts toward the cap (``max_minutes`` from when the
+        phase started): when it is used up, the phase ends with the time's-up
+        flow; a resume before that gets at most what is left of it.
+        """
         events = self._advance(now)
         if self._status is Status.RUNNING:
             self._paused_elapsed = now - self._anchor
-            self._stash, self._pending = self._pending, self._pause_items()
+            self._stash, self._pending = self._pending, self._pause_items(now)
             self._anchor, self._segment, self._status = now, "paused", Status.PAUSED
-            text = self._say("commands.pause", now)
+            key = "commands.pause_pack_off" if self._phase.is_application else "commands.pause"
+            text = self._say(key, now)
             return self._said([*events, self._event("paused", now, text)])
         key = {
             Status.PAUSED: "commands.already_paused",
@@ -244,10 +264,20 @@ class SessionTimer:
         if self._status is not Status.PAUSED:
             key = "commands.no_session" if self._no_session() else "commands.not_paused"
             return self._said([*events, self._info(now, key)])
-        self._anchor = now - self._paused_elapsed
+        on = self._paused_elapsed
+        allowed = self.remaining(now)  # capped: see pause()
+        capped = self._phase.is_application and on + allowed < self._planned[self._index] - _EPSILON
+        self._anchor = now - on
         self._pending, self._stash = self._stash, []
+        if capped:
+            self._planned[self._index] = on + allowed
+            self._pending = self._application_items(on + allowed, on)
         self._segment, self._status = "active", Status.RUNNING
-        text = self._say("commands.resume", now)
+        if not self._phase.is_application:
+            key = "commands.resume"
+        else:
+            key = "commands.resume_capped" if capped else "commands.resume_pack_on"
+        text = self._say(key, now)
         return self._said([*events, self._event("resumed", now, text)])
 
     def stop(self, now: float) -> list[TimerEvent]:
@@ -378,6 +408,7 @@ class SessionTimer:
             "duration": spoken_duration(self._planned[index]),
             "next_phase": "",
             "next_pack": self.config.pack_name("rest"),
+            "max": spoken_number(self.config.max_minutes),
         }
         upcoming = self._next_application(index)
         if upcoming is not None:
@@ -547,20 +578,38 @@ class SessionTimer:
         )
         return self._finish("cancelled", due, text, "put_on_timeout")
 
-    def _pause_items(self) -> list[_Item]:
+    def _pause_items(self, now: float) -> list[_Item]:
+        """Reminders while paused, then the end of the pause: for ice or heat the
+        time's-up flow once the cap (or pause_max_seconds) is reached; for a rest,
+        the end of the session after pause_max_seconds."""
         sched = self.config.schedule
+        application = self._phase.is_application
+        limit = sched.pause_max_seconds
+        if application:
+            limit = min(limit, self._cap_left(now))
+        key = "commands.pause_reminder_pack_off" if application else "commands.pause_reminder"
 
         def remind(due: float, now: float) -> list[TimerEvent]:
-            text = self._say("commands.pause_reminder", due)
-            return [self._event("pause_reminder", due, text)]
+            return [self._event("pause_reminder", due, self._say(key, due))]
 
         items = []
         k = 1
-        while k * sched.pause_reminder_seconds < sched.pause_max_seconds - _EPSILON:
+        while k * sched.pause_reminder_seconds < limit - _EPSILON:
             items.append(_Item(k * sched.pause_reminder_seconds, "pause_reminder", remind))
             k += 1
-        items.append(_Item(sched.pause_max_seconds, "pause_timeout", self._fire_pause_timeout))
+        if application:
+            items.append(_Item(limit, "pause_limit", self._fire_pause_limit))
+        else:
+            items.append(_Item(limit, "pause_timeout", self._fire_pause_timeout))
         return items
+
+    def _fire_pause_limit(self, due: float, now: float) -> list[TimerEvent]:
+        """A pack phase paused too long: the time's-up flow, with the pack time kept."""
+        self._planned[self._index] = self._paused_elapsed
+        self._stash = []
+        first = self._say("commands.pause_limit", due)
+        events = self._fire_times_up(due, now)
+        return [replace(events[0], text=self._join(first, events[0].text))]
 
     def _fire_pause_timeout(self, due: float, now: float) -> list[TimerEvent]:
         self._close_phase(due, "stopped")
