@@ -102,10 +102,14 @@ def test_whole_ice_session_at_high_speed(tmp_path: Path) -> None:
         "400",
         "--data-dir",
         str(tmp_path),
-        stdin=ICE + "@925 done\n",
+        stdin=ICE + "@1000 done\n",
     )
     assert result.returncode == 0, result.stderr
     events = [t.get("event") for t in json_turns(result.stdout)]
-    assert events[-5:] == ["start", "halfway", "one_minute", "times_up", "plan_done"]
+    # "done" comes some time after time's up (how long depends on the machine's load at
+    # 400x): reminders may be repeated until then, nothing else.
+    started = events.index("start")
+    main_events = [e for e in events[started:] if e != "times_up_repeat"]
+    assert main_events == ["start", "halfway", "one_minute", "times_up", "plan_done"]
     history = run_cli("history", "--data-dir", str(tmp_path))
     assert "completed" in history.stdout.lower() and "ice" in history.stdout.lower()
