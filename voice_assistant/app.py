@@ -162,11 +162,11 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         for problem in scripted_clips(args.audio_in, read_wav, inbox):
             sink.notice(problem)
     elif args.text:
-        _start_text_input(inbox)
+        _start_text_input(inbox, script)
     else:
         listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox)
         if listener is None:
-            _start_text_input(inbox)
+            _start_text_input(inbox, script)
 
     def make_assistant() -> Assistant:
         assistant = build_assistant(script, session_config, journal, speaker, clock, sink)
@@ -392,19 +392,28 @@ def _start_microphone(
         vocabulary,
         inbox,
         failure_message=lambda detail: template.format(detail=detail.rstrip(".")),
-        on_fatal=lambda: _start_text_input(inbox) if sys.stdin and sys.stdin.isatty() else None,
+        on_fatal=lambda: _start_text_input(inbox, script) if _on_terminal() else None,
     )
     listener.start()
     return listener
 
 
-def _start_text_input(inbox: queue.Queue[object]) -> None:
+def _on_terminal() -> bool:
+    """True when someone can type (stdin is a terminal), false under systemd or a pipe."""
+    return bool(sys.stdin and not sys.stdin.closed and sys.stdin.isatty())
+
+
+def _start_text_input(inbox: queue.Queue[object], script: DialogScript) -> None:
     from voice_assistant.adapters.console import ConsoleInput
 
     if sys.stdin is None or sys.stdin.closed:
         inbox.put(InputClosed())
         return
-    ConsoleInput(sys.stdin, inbox).start()
+
+    def problem(key: str, values: dict[str, object]) -> None:
+        inbox.put(DeviceProblem(script.device_messages[key].format(**values)))
+
+    ConsoleInput(sys.stdin, inbox, on_problem=problem).start()
 
 
 def _install_signal_handlers(inbox: queue.Queue[object]) -> None:

@@ -140,6 +140,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--audio-in",
         nargs="+",
+        type=_clip_argument,
         metavar="WAV",
         help="answer each question with the next WAV file, as if spoken (FILE@SECONDS: "
         "use it when the assistant's clock reaches SECONDS)",
@@ -174,6 +175,18 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
     other.add_argument("--dialogs", type=Path, help=argparse.SUPPRESS)
     other.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def _clip_argument(text: str) -> str:
+    """``--audio-in`` FILE or FILE@SECONDS; a bad time stops here (exit 2), not mid-session."""
+    from voice_assistant.listener import parse_clip_argument
+    from voice_assistant.timing_marks import BadTimeMark
+
+    try:
+        parse_clip_argument(text)
+    except BadTimeMark as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
