@@ -164,8 +164,13 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     elif args.text:
         _start_text_input(inbox, script)
     else:
-        listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox)
+        typing = _on_terminal() or not settings.wake
+        listener = _start_microphone(
+            settings, script, sink, speaker, holder.current, inbox, typing_fallback=typing
+        )
         if listener is None:
+            if not typing:  # always-on under systemd: exit so Restart=on-failure tries again
+                return EXIT_MISSING
             _start_text_input(inbox, script)
 
     def make_assistant() -> Assistant:
@@ -183,7 +188,14 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
 
         texts = {key: str(script.messages[key]) for key in ("wake_heard", "wake_idle")}
         loop = WakeLoop(
-            settings.wake_phrase, make_assistant, speaker, sink, clock, texts, set_vocabulary
+            settings.wake_phrase,
+            make_assistant,
+            speaker,
+            sink,
+            clock,
+            texts,
+            set_vocabulary,
+            transcribe=transcribe,
         )
         if listener is not None:
             _prepare(listener.recognizer, loop.idle_vocabulary)
@@ -364,8 +376,14 @@ def _start_microphone(
     speaker: Speaker,
     vocabulary: Callable[[], Vocabulary],
     inbox: queue.Queue[object],
+    *,
+    typing_fallback: bool = True,
 ) -> VoiceListener | None:
-    """Open the microphone and start listening; None (after saying why) when there is none."""
+    """Open the microphone and start listening; None (after saying why) when there is none.
+
+    ``typing_fallback`` False (always-on with nobody at a keyboard): the message says the
+    assistant stops so its service manager can retry, instead of offering to type.
+    """
     from voice_assistant.adapters.mic import MicrophoneSource
     from voice_assistant.listener import VoiceListener
 
@@ -382,6 +400,11 @@ def _start_microphone(
         mic = MicrophoneSource(settings.input_device, on_problem=problem, on_recovered=recovered)
         mic.open()
     except AssistantError as exc:
+        if not typing_fallback:
+            message = script.device_messages["no_microphone_service"].format(detail=str(exc))
+            log.warning("%s", message)  # the log file; stderr gets it once below
+            sink.notice(message)
+            return None
         message = script.device_messages["no_microphone"].format(detail=str(exc))
         sink.notice(message)
         speaker.say(message)

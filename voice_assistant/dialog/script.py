@@ -143,6 +143,7 @@ REQUIRED_MESSAGES = (
 
 REQUIRED_DEVICE_MESSAGES = (
     "no_microphone",
+    "no_microphone_service",
     "microphone_failed",
     "microphone_back",
     "no_speaker",
@@ -159,6 +160,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "conversation.confirm_low_confidence": frozenset({"answer"}),
     "conversation.minutes_set": frozenset({"minutes"}),
     "devices.no_microphone": frozenset({"detail"}),
+    "devices.no_microphone_service": frozenset({"detail"}),
     "devices.microphone_failed": frozenset({"detail"}),
     "devices.no_speaker": frozenset({"detail"}),
     "devices.journal_failed": frozenset({"detail"}),
