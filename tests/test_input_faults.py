@@ -194,7 +194,7 @@ def test_json_output_is_valid_utf8_whatever_the_terminal_encoding() -> None:
     assert code == 0, err
     assert "Traceback" not in err
     turns = [json.loads(line) for line in out.splitlines()]
-    assert [t["heard"] for t in turns if "heard" in t][0] == "café ☕"
+    assert next(t["heard"] for t in turns if "heard" in t) == "café ☕"
     assert out.isascii()
 
 
@@ -357,3 +357,91 @@ def test_wake_with_audio_in_hears_the_first_clip_as_the_wake_phrase(tmp_path: Pa
     advice = next(t for t in turns if "recommendation" in t)
     assert advice["heard"] == "yes"
     assert advice["recommendation"]["urgency"] == "emergency"
+
+
+# --------------------------------------------------------------------------- newcomer friction
+
+
+@pytest.mark.parametrize(
+    ("level", "present", "absent"),
+    [
+        ("DEBUG", [" DEBUG ", " INFO ", " WARNING "], []),
+        ("WARNING", [" WARNING "], [" DEBUG ", " INFO "]),
+        ("ERROR", [], [" DEBUG ", " INFO ", " WARNING "]),
+    ],
+)
+def test_settings_log_level_decides_what_the_log_file_holds(
+    tmp_path: Path, level: str, present: list[str], absent: list[str]
+) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[debug]\nlog_level = "{level}"\n')
+    data = tmp_path / "data"
+    result = run_cli(
+        "--text", "--mute", "--config", str(config), "--data-dir", str(data),
+        stdin="@-1 bad time: a warning\nstop\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    log = (data / app.LOG_FILE).read_text()
+    for word in present:
+        assert word in log, (word, log)
+    for word in absent:
+        assert word not in log, (word, log)
+
+
+def test_log_level_applies_to_the_file_handler_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.ERROR)
+    app._log_to_file(tmp_path, "WARNING")
+    logging.getLogger("voice_assistant.test").info("not this")
+    logging.getLogger("voice_assistant.test").warning("but this")
+    for handler in root.handlers:
+        handler.close()
+    text = (tmp_path / app.LOG_FILE).read_text()
+    assert "but this" in text and "not this" not in text
+
+
+def test_engine_auto_says_once_that_it_ignores_a_broken_vosk_model(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = isolated / "half-a-model"
+    (broken / "am").mkdir(parents=True)
+    monkeypatch.setattr(app, "_told", set())
+    args = cli.build_parser().parse_args(["--vosk-model", str(broken)])
+    settings = app.build_settings(args)
+    first = app.build_recognizer(settings)
+    second = app.build_recognizer(settings)
+    assert type(first).__name__ == type(second).__name__ == "PocketsphinxRecognizer"
+    err = capsys.readouterr().err
+    assert err.count(f"The vosk model {broken} can't be used (missing am/final.mdl") == 1
+    assert "pocketsphinx" in err and "--vosk-model" in err
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "many"])
+def test_history_limit_must_be_a_positive_whole_number(
+    isolated: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["history", "--data-dir", str(isolated), "--limit", limit])
+    assert stopped.value.code == 2
+    assert "argument --limit:" in capsys.readouterr().err
+
+
+def test_text_and_audio_in_together_is_refused(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--text", "--audio-in", "a.wav"])
+    assert stopped.value.code == 2
+    assert "use one of them" in capsys.readouterr().err
+
+
+def test_readme_says_how_to_put_the_command_on_path() -> None:
+    readme = (REPO / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "source .venv/bin/activate" in quick
+    assert ".venv/bin/heat-or-ice" in quick

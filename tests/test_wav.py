@@ -281,7 +281,9 @@ def test_too_long_recording_is_refused_before_reading(
 ) -> None:
     monkeypatch.setattr(wav_module, "MAX_SECONDS", 0.4)
     path = write_wav(tmp_path / "long.wav", sine(440, 16000).astype(np.int16).tobytes())
-    with pytest.raises(WavError, match=r"long\.wav: 1 seconds of audio is too long to use \(at most 0;"):
+    with pytest.raises(
+        WavError, match=r"long\.wav: 1 seconds of audio is too long to use \(at most 0;"
+    ):
         read_wav(path)
 
 

@@ -61,7 +61,9 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.command == "models":
             return _models(args)
         settings = build_settings(args, report=args.command != "doctor")
-        _log_to_file(settings.data_dir)
+        _log_to_file(settings.data_dir, settings.log_level)
+        log.info("started: %s", args.command or "assistant")
+        log.debug("settings: %s", settings)
         if args.command == "history":
             return _history(settings, args.limit)
         if args.command == "doctor":
@@ -78,10 +80,17 @@ def dispatch(args: argparse.Namespace) -> int:
 LOG_FILE = "heat-or-ice.log"
 
 
-def _log_to_file(data_dir: Path) -> None:
-    """Keep a small log in the data folder; silently skipped when it can't be written."""
+def _log_to_file(data_dir: Path, level_name: str = "INFO") -> None:
+    """Keep a small log in the data folder, as detailed as ``[debug] log_level`` asks.
+
+    Silently skipped when it can't be written. The terminal keeps its own threshold
+    (errors only, or everything with --verbose).
+    """
     from logging.handlers import RotatingFileHandler
 
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(
@@ -89,16 +98,16 @@ def _log_to_file(data_dir: Path) -> None:
         )
     except OSError:
         return
-    handler.setLevel(logging.INFO)
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(max(level, logging.WARNING))
     root = logging.getLogger()
     root.addHandler(handler)
-    if root.level > logging.INFO:
+    if root.level > level:
         for existing in root.handlers:
             if existing is not handler and existing.level == logging.NOTSET:
                 existing.setLevel(root.level)
-        root.setLevel(logging.INFO)
+        root.setLevel(level)
 
 
 def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings:
@@ -336,14 +345,41 @@ def build_recognizer(settings: Settings) -> Recognizer:
         if settings.engine == "vosk":
             return asr_vosk.open_vosk(explicit, os.environ, models_dir)
         found = asr_vosk.find_vosk_model(explicit, os.environ, models_dir)
-        if found is not None and not asr_vosk.model_problems(found):
+        if found is None:
+            reason = ""
+        elif missing := asr_vosk.model_problems(found):
+            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            reason = "no such folder" if missing == ["the folder itself"] else f"missing {shown}"
+        else:
             try:
                 return asr_vosk.open_vosk(explicit, os.environ, models_dir)
             except AssistantError as exc:
-                log.warning("vosk unavailable, using pocketsphinx: %s", exc)
+                reason = str(exc).rstrip(".")
+        chosen = explicit is not None or bool(os.environ.get(asr_vosk.ENV_MODEL_PATH, "").strip())
+        if reason and chosen:
+            _tell_once(
+                f"The vosk model {found} can't be used ({reason}), so --engine auto uses the "
+                "built-in pocketsphinx recogniser instead. Fix or remove --vosk-model (or "
+                f"[recognition] vosk_model, {asr_vosk.ENV_MODEL_PATH}); heat-or-ice doctor "
+                "says more."
+            )
+        elif reason:
+            log.warning("vosk model %s unusable (%s); using pocketsphinx", found, reason)
     from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer()
+
+
+_told: set[str] = set()
+
+
+def _tell_once(message: str) -> None:
+    """Log ``message`` and print it on stderr, the first time only (engines are built twice)."""
+    if message in _told:
+        return
+    _told.add(message)
+    log.warning("%s", message)
+    print(message, file=sys.stderr)
 
 
 def _prepare(recognizer: Recognizer, vocabulary: Vocabulary) -> None:

@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("models_args", nargs=argparse.REMAINDER, help="download | list")
 
     history = sub.add_parser("history", help="list past heat and ice sessions", parents=[common])
-    history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    history.add_argument(
+        "--limit", type=_positive_int, default=20, help="how many, newest first (default 20)"
+    )
 
     doctor = sub.add_parser(
         "doctor",
@@ -177,6 +179,17 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     other.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
 
+def _positive_int(text: str) -> int:
+    """A whole number of 1 or more ("history --limit 0" would show nothing and say so wrongly)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small: give 1 or more")
+    return number
+
+
 def _clip_argument(text: str) -> str:
     """``--audio-in`` FILE or FILE@SECONDS; a bad time stops here (exit 2), not mid-session."""
     from voice_assistant.listener import parse_clip_argument
@@ -198,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_models(argv[1:] or ["--help"], models_dir=paths.models_dir())
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None and args.text and args.audio_in:
+        parser.error("--text and --audio-in both give the answers: use one of them")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
