@@ -174,9 +174,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         _start_text_input(inbox, script)
     else:
         typing = _on_terminal() or not settings.wake
-        listener = _start_microphone(
-            settings, script, sink, speaker, holder.current, inbox, typing_fallback=typing
-        )
+        listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox, typing)
         if listener is None:
             if not typing:  # always-on under systemd: exit so Restart=on-failure tries again
                 return EXIT_MISSING
@@ -412,7 +410,6 @@ def _start_microphone(
     speaker: Speaker,
     vocabulary: Callable[[], Vocabulary],
     inbox: queue.Queue[object],
-    *,
     typing_fallback: bool = True,
 ) -> VoiceListener | None:
     """Open the microphone and start listening; None (after saying why) when there is none.

@@ -39,7 +39,9 @@ commands:
 text and JSON modes:
   --text reads one answer per line from standard input (also for screen
   readers); a line may start with @SECONDS ("@90 how long left") to be used
-  only when the assistant's clock reaches that time (scripted demos).
+  only when the assistant's clock reaches that time (scripted demos; 0 to
+  86400 s). A line with a bad time, or that is not UTF-8 text, is skipped
+  (said once) and the rest is read.
   --json prints one JSON object per assistant turn:
     t       seconds since the start, on the assistant's clock
     state   the dialog state name
@@ -145,7 +147,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         type=_clip_argument,
         metavar="WAV",
         help="answer each question with the next WAV file, as if spoken (FILE@SECONDS: "
-        "use it when the assistant's clock reaches SECONDS)",
+        "use it when the assistant's clock reaches SECONDS); with --wake the first file "
+        "is the wake phrase",
     )
     mode.add_argument(
         "--wake",
@@ -171,7 +174,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--clock-speed",
         type=float,
         metavar="N",
-        help="run the session clock N times faster (demos and tests)",
+        help="run the session clock N times faster, up to 1000 (demos and tests)",
     )
     other.add_argument("--data-dir", type=Path, help="folder for the session journal and log")
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
