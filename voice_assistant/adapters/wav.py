@@ -89,7 +89,9 @@ def _parse_format(chunk: bytes, path: Path) -> _Format:
         raise _bad(path, f"the header says {channels} channels; 1 to {_MAX_CHANNELS} can be read")
     low, high = _RATE_RANGE
     if not low <= rate <= high:
-        raise _bad(path, f"the header says a sample rate of {rate} Hz; {low} to {high} Hz")
+        raise _bad(
+            path, f"the header says a sample rate of {rate} Hz; {low} to {high} Hz can be read"
+        )
     width = (bits + 7) // 8
     if tag == _FLOAT:
         if width not in (4, 8):
