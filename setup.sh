@@ -3,7 +3,9 @@
 #
 #   bash setup.sh run [heat-or-ice options]   set up, then start the assistant
 #   bash setup.sh test [pytest options]       set up, then run lint and the test suite
+#   bash setup.sh setup                       set up only (with the test tools)
 #
+# "run" installs only what running needs; "test" and "setup" add the test tools.
 # Setting up means: Debian packages where missing (espeak-ng, libportaudio2,
 # python3-venv, ...), a virtual environment in .venv, and this package with its
 # Python dependencies. Each step is skipped when already done, so re-running is fast.
@@ -37,10 +39,10 @@ install_system_packages() {
         say "Please install these with your package manager: ${missing[*]}"
         exit 1
     fi
-    say "Installing system packages: ${missing[*]}"
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+    say "Installing system packages: ${missing[*]} (apt prints its progress below)"
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        "${missing[@]}"
 }
 
 pick_python() {
@@ -54,36 +56,47 @@ pick_python() {
     exit 1
 }
 
+# install_python_packages run|dev: "run" installs what running needs (pip install -e .),
+# "dev" adds the test and lint tools ([dev]). The stamp records the pyproject.toml
+# it was made from and which of the two is installed; dev includes run.
 install_python_packages() {
-    local want
-    want="$(cat "$HERE/pyproject.toml" | sha256sum | cut -d' ' -f1)"
-    if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    local kind="$1" hash have=""
+    hash="$(sha256sum <"$HERE/pyproject.toml" | cut -d' ' -f1)"
+    if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ]; then have="$(cat "$STAMP")"; fi
+    if [ "$have" = "$hash dev" ] || [ "$have" = "$hash $kind" ]; then
         return 0
     fi
     if [ ! -x "$VENV/bin/python" ]; then
         say "Creating the virtual environment in .venv"
         "$(pick_python)" -m venv "$VENV"
     fi
-    say "Installing heat-or-ice and its Python packages (first time only)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[dev]"
-    echo "$want" >"$STAMP"
+    local target="$HERE"
+    if [ "$kind" = dev ]; then
+        target="$HERE[dev]"
+        say "Installing heat-or-ice with its test tools (a few minutes the first time)"
+    else
+        say "Installing heat-or-ice and the Python packages it needs (a few minutes the first time)"
+    fi
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$target"
+    echo "$hash $kind" >"$STAMP"
 }
 
+# setup run|dev (default dev: the development tools too)
 setup() {
     install_system_packages
-    install_python_packages
+    install_python_packages "${1:-dev}"
 }
 
 case "${1:-}" in
     run)
         shift
-        setup
+        setup run
         exec "$VENV/bin/heat-or-ice" "$@"
         ;;
     test)
         shift
-        setup
+        setup dev
         cd "$HERE"
         "$VENV/bin/ruff" check voice_assistant tests bench
         "$VENV/bin/ruff" format --check voice_assistant tests bench
@@ -91,7 +104,7 @@ case "${1:-}" in
         "$VENV/bin/python" -m pytest "$@"
         ;;
     setup)
-        setup
+        setup dev
         ;;
     *)
         say "usage: bash setup.sh run [options]   (set up, then start the assistant)"

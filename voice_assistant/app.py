@@ -63,7 +63,9 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.command == "models":
             return _models(args)
         settings = build_settings(args, report=args.command != "doctor")
-        _log_to_file(settings.data_dir)
+        _log_to_file(settings.data_dir, settings.log_level)
+        log.info("started: %s", args.command or "assistant")
+        log.debug("settings: %s", settings)
         if args.command == "history":
             return _history(settings, args.limit)
         if args.command == "doctor":
@@ -80,10 +82,17 @@ def dispatch(args: argparse.Namespace) -> int:
 LOG_FILE = "heat-or-ice.log"
 
 
-def _log_to_file(data_dir: Path) -> None:
-    """Keep a small log in the data folder; silently skipped when it can't be written."""
+def _log_to_file(data_dir: Path, level_name: str = "INFO") -> None:
+    """Keep a small log in the data folder, as detailed as ``[debug] log_level`` asks.
+
+    Silently skipped when it can't be written. The terminal keeps its own threshold
+    (errors only, or everything with --verbose).
+    """
     from logging.handlers import RotatingFileHandler
 
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(
@@ -91,16 +100,16 @@ def _log_to_file(data_dir: Path) -> None:
         )
     except OSError:
         return
-    handler.setLevel(logging.INFO)
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(max(level, logging.WARNING))
     root = logging.getLogger()
     root.addHandler(handler)
-    if root.level > logging.INFO:
+    if root.level > level:
         for existing in root.handlers:
             if existing is not handler and existing.level == logging.NOTSET:
                 existing.setLevel(root.level)
-        root.setLevel(logging.INFO)
+        root.setLevel(level)
 
 
 def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings:
@@ -164,11 +173,14 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         for problem in scripted_clips(args.audio_in, read_wav, inbox):
             sink.notice(problem)
     elif args.text:
-        _start_text_input(inbox)
+        _start_text_input(inbox, script)
     else:
-        listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox)
+        typing = _on_terminal() or not settings.wake
+        listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox, typing)
         if listener is None:
-            _start_text_input(inbox)
+            if not typing:  # always-on under systemd: exit so Restart=on-failure tries again
+                return EXIT_MISSING
+            _start_text_input(inbox, script)
 
     def make_assistant() -> Assistant:
         assistant = build_assistant(script, session_config, journal, speaker, clock, sink)
@@ -185,7 +197,14 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
 
         texts = {key: str(script.messages[key]) for key in ("wake_heard", "wake_idle")}
         loop = WakeLoop(
-            settings.wake_phrase, make_assistant, speaker, sink, clock, texts, set_vocabulary
+            settings.wake_phrase,
+            make_assistant,
+            speaker,
+            sink,
+            clock,
+            texts,
+            set_vocabulary,
+            transcribe=transcribe,
         )
         if listener is not None:
             from voice_assistant.wake import GatedRecognizer, WakeGate
@@ -330,7 +349,7 @@ def engine_context(settings: Settings) -> EngineContext:
     )
 
 
-def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Recognizer:
+def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> BackgroundRecognizer:
     """The engine the settings ask for, opened in the background (see ``engines``).
 
     ``notice`` hears, once, about any fallback: a broken Whisper model, a vosk
@@ -366,8 +385,13 @@ def _start_microphone(
     speaker: Speaker,
     vocabulary: Callable[[], Vocabulary],
     inbox: queue.Queue[object],
+    typing_fallback: bool = True,
 ) -> VoiceListener | None:
-    """Open the microphone and start listening; None (after saying why) when there is none."""
+    """Open the microphone and start listening; None (after saying why) when there is none.
+
+    ``typing_fallback`` False (always-on with nobody at a keyboard): the message says the
+    assistant stops so its service manager can retry, instead of offering to type.
+    """
     from voice_assistant.adapters.mic import MicrophoneSource
     from voice_assistant.listener import VoiceListener
 
@@ -384,6 +408,11 @@ def _start_microphone(
         mic = MicrophoneSource(settings.input_device, on_problem=problem, on_recovered=recovered)
         mic.open()
     except AssistantError as exc:
+        if not typing_fallback:
+            message = script.device_messages["no_microphone_service"].format(detail=str(exc))
+            log.warning("%s", message)  # the log file; stderr gets it once below
+            sink.notice(message)
+            return None
         message = script.device_messages["no_microphone"].format(detail=str(exc))
         sink.notice(message)
         speaker.say(message)
@@ -394,7 +423,7 @@ def _start_microphone(
         vocabulary,
         inbox,
         failure_message=lambda detail: template.format(detail=detail.rstrip(".")),
-        on_fatal=lambda: _start_text_input(inbox) if sys.stdin and sys.stdin.isatty() else None,
+        on_fatal=lambda: _start_text_input(inbox, script) if _on_terminal() else None,
     )
     listener.start()
     return listener
@@ -405,13 +434,22 @@ def _inbox_notice(inbox: queue.Queue[object]) -> Callable[[str], None]:
     return lambda message: inbox.put(DeviceProblem(message))
 
 
-def _start_text_input(inbox: queue.Queue[object]) -> None:
+def _on_terminal() -> bool:
+    """True when someone can type (stdin is a terminal), false under systemd or a pipe."""
+    return bool(sys.stdin and not sys.stdin.closed and sys.stdin.isatty())
+
+
+def _start_text_input(inbox: queue.Queue[object], script: DialogScript) -> None:
     from voice_assistant.adapters.console import ConsoleInput
 
     if sys.stdin is None or sys.stdin.closed:
         inbox.put(InputClosed())
         return
-    ConsoleInput(sys.stdin, inbox).start()
+
+    def problem(key: str, values: dict[str, object]) -> None:
+        inbox.put(DeviceProblem(script.device_messages[key].format(**values)))
+
+    ConsoleInput(sys.stdin, inbox, on_problem=problem).start()
 
 
 def _install_signal_handlers(inbox: queue.Queue[object]) -> None:

@@ -41,7 +41,9 @@ commands:
 text and JSON modes:
   --text reads one answer per line from standard input (also for screen
   readers); a line may start with @SECONDS ("@90 how long left") to be used
-  only when the assistant's clock reaches that time (scripted demos).
+  only when the assistant's clock reaches that time (scripted demos; 0 to
+  86400 s). A line with a bad time, or that is not UTF-8 text, is skipped
+  (said once) and the rest is read.
   --json prints one JSON object per assistant turn:
     t       seconds since the start, on the assistant's clock
     state   the dialog state name
@@ -103,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("models_args", nargs=argparse.REMAINDER, help="download | list")
 
     history = sub.add_parser("history", help="list past heat and ice sessions", parents=[common])
-    history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    history.add_argument(
+        "--limit", type=_positive_int, default=20, help="how many, newest first (default 20)"
+    )
 
     doctor = sub.add_parser(
         "doctor",
@@ -141,9 +145,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--audio-in",
         nargs="+",
+        type=_clip_argument,
         metavar="WAV",
         help="answer each question with the next WAV file, as if spoken (FILE@SECONDS: "
-        "use it when the assistant's clock reaches SECONDS)",
+        "use it when the assistant's clock reaches SECONDS); with --wake the first file "
+        "is the wake phrase",
     )
     mode.add_argument(
         "--wake",
@@ -169,12 +175,35 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--clock-speed",
         type=float,
         metavar="N",
-        help="run the session clock N times faster (demos and tests)",
+        help="run the session clock N times faster, up to 1000 (demos and tests)",
     )
     other.add_argument("--data-dir", type=Path, help="folder for the session journal and log")
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
     other.add_argument("--dialogs", type=Path, help=argparse.SUPPRESS)
     other.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def _positive_int(text: str) -> int:
+    """A whole number of 1 or more ("history --limit 0" would show nothing and say so wrongly)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small: give 1 or more")
+    return number
+
+
+def _clip_argument(text: str) -> str:
+    """``--audio-in`` FILE or FILE@SECONDS; a bad time stops here (exit 2), not mid-session."""
+    from voice_assistant.listener import parse_clip_argument
+    from voice_assistant.timing_marks import BadTimeMark
+
+    try:
+        parse_clip_argument(text)
+    except BadTimeMark as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_models(argv[1:] or ["--help"], models_dir=paths.models_dir())
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None and args.text and args.audio_in:
+        parser.error("--text and --audio-in both give the answers: use one of them")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",

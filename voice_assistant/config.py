@@ -45,6 +45,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 RATE_RANGE = (80, 300)
+MAX_CLOCK_SPEED = 1000.0
+"""Faster than this, a fifteen-minute session is over before a reminder can be spoken."""
 WAKE_WORDS_RANGE = (2, 6)
 
 
@@ -265,7 +267,8 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("wake_phrase", "wake", "phrase", _wake_phrase),
     _Field("data_dir", "storage", "data_dir", _path(optional=False)),
     _Field("clock_speed", "debug", "clock_speed",
-           _number("a number greater than 0 (1 = real time)", lambda v: v > 0),
+           _number(f"a number greater than 0 and at most {MAX_CLOCK_SPEED:g} (1 = real time)",
+                   lambda v: 0 < v <= MAX_CLOCK_SPEED),
            _text_to_number),
     _Field("log_level", "debug", "log_level", _choice(LOG_LEVELS, upper=True)),
 )  # fmt: skip
@@ -360,6 +363,13 @@ def parse_settings(text: str, *, path: Path | None = None) -> LoadResult:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return LoadResult(Settings(), [_syntax_message(shown, text, exc)], shown, found=True)
+    except (RecursionError, MemoryError):  # tomllib recurses once per nesting level
+        message = (
+            f"Settings file {shown} is nested too deeply to be a settings file (tables or "
+            f"lists inside each other hundreds of times). Write it like {EXAMPLE_FILE}; "
+            "until then the default settings are used."
+        )
+        return LoadResult(Settings(), [message], shown, found=True)
 
     lines = text.splitlines()
     problems: list[str] = []
@@ -582,5 +592,8 @@ def _flag_shown(value: object) -> str:
 
 def _shown(value: object) -> str:
     if isinstance(value, dict | list):
-        return json.dumps(value, default=str)[:60]
+        try:
+            return json.dumps(value, default=str)[:60]
+        except RecursionError:
+            return "(a deeply nested value)"
     return _toml_value(value)

@@ -243,13 +243,17 @@ class Choice:
 def choose_recognizer(context: EngineContext) -> Choice:
     """The asked-for engine when usable, else the first usable one in ``auto`` order.
 
-    An engine the person asked for (``--engine``, or a ``--vosk-model``) that
-    cannot be used is never silently skipped: its problem goes into the notes.
+    An engine the person asked for (``--engine``, or a vosk model named with
+    ``--vosk-model``, the settings or ``VOSK_MODEL_PATH``) comes first, and when
+    it cannot be used it is never silently skipped: its problem goes into the notes.
     """
     notes: list[str] = []
     order = list(RECOGNIZERS)
-    if context.engine != AUTO:
-        wanted = engine_named(context.engine)
+    wanted_name = context.engine
+    if wanted_name == AUTO and _vosk_model_given(context):
+        wanted_name = "vosk"  # a model named by the user is a wish to use it
+    if wanted_name != AUTO:
+        wanted = engine_named(wanted_name)
         order.remove(wanted)
         order.insert(0, wanted)
     for engine in order:
@@ -262,6 +266,12 @@ def choose_recognizer(context: EngineContext) -> Choice:
             return Choice(probe, tuple(notes))
         notes.append(probe.problem)
     raise RecognizerError(" ".join([*notes, "No speech recogniser can be used."]))
+
+
+def _vosk_model_given(context: EngineContext) -> bool:
+    from voice_assistant.adapters.asr_vosk import ENV_MODEL_PATH
+
+    return context.vosk_model is not None or bool(context.environ.get(ENV_MODEL_PATH, "").strip())
 
 
 Opener = Callable[[str, Path | None], Recognizer]

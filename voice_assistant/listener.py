@@ -25,6 +25,7 @@ from voice_assistant.events import (
     Vocabulary,
 )
 from voice_assistant.ports import AudioSource, Recognizer
+from voice_assistant.timing_marks import looks_like_number, parse_at_seconds
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,14 @@ def transcribe_clip(
 
 
 def parse_clip_argument(argument: str) -> tuple[Path, float | None]:
-    """``FILE.wav`` or ``FILE.wav@SECONDS`` (use it when the clock reaches SECONDS)."""
+    """``FILE.wav`` or ``FILE.wav@SECONDS`` (use it when the clock reaches SECONDS).
+
+    Raises BadTimeMark for a number that is not a usable time ("a.wav@inf",
+    "a.wav@-5"); text after "@" that is no number is part of the file name.
+    """
     name, sep, when = argument.rpartition("@")
-    if sep and name:
-        try:
-            return Path(name), float(when)
-        except ValueError:
-            pass
+    if sep and name and looks_like_number(when):
+        return Path(name), parse_at_seconds(when)
     return Path(argument), None
 
 

@@ -65,7 +65,8 @@ class JsonSink:
         self.err = err or sys.stderr
 
     def turn(self, record: TurnRecord) -> None:
-        print(json.dumps(record.as_json(), ensure_ascii=False), file=self.out, flush=True)
+        # ASCII escapes: valid UTF-8 whatever the terminal encoding or the text heard.
+        print(json.dumps(record.as_json(), ensure_ascii=True), file=self.out, flush=True)
 
     def notice(self, text: str) -> None:
         print(text, file=self.err, flush=True)

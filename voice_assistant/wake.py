@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from voice_assistant.assistant import Assistant
 from voice_assistant.dialog.matching import normalize
 from voice_assistant.events import (
+    AudioClip,
     DeviceProblem,
     InputClosed,
     Scheduled,
     Shutdown,
+    Silence,
     Transcript,
     Vocabulary,
 )
@@ -92,6 +94,7 @@ class WakeLoop:
         texts: dict[str, str],
         set_vocabulary: Callable[[Callable[[], Vocabulary]], None] = lambda vocabulary: None,
         max_conversations: int | None = None,
+        transcribe: Callable[[bytes, Vocabulary], Transcript | Silence] | None = None,
     ) -> None:
         self.phrase = " ".join(normalize(phrase))
         self.make_assistant = make_assistant
@@ -101,6 +104,8 @@ class WakeLoop:
         self.texts = texts
         self.set_vocabulary = set_vocabulary
         self.max_conversations = max_conversations
+        self.transcribe = transcribe
+        """Recognises scripted WAV answers (--audio-in): the first one should be the phrase."""
         self.conversations = 0
         self._idle_vocabulary = Vocabulary((self.phrase,))
 
@@ -126,6 +131,8 @@ class WakeLoop:
             if isinstance(event, DeviceProblem):
                 self._say(event.message)
                 continue
+            if isinstance(event, AudioClip) and self.transcribe is not None:
+                event = self.transcribe(event.pcm, self._idle_vocabulary)
             if not isinstance(event, Transcript) or not self.heard_wake_phrase(event):
                 continue  # stay quiet: not for us
             self.conversations += 1

@@ -1,14 +1,18 @@
 """WAV files in and out: everything inside the assistant is 16 kHz mono int16.
 
 espeak-ng and pyttsx3 write 22 050 Hz, phones and other recorders 44.1/48 kHz,
-sometimes stereo or 24-bit: ``read_wav`` turns all of them into the one format
+sometimes stereo, 24-bit or float, and sox or Audacity use the
+WAVE_FORMAT_EXTENSIBLE header (which Python's ``wave`` module can't read in
+3.11): ``read_wav`` parses the RIFF chunks itself and turns all of them into the one format
 the recognisers take, and says in words what is wrong with a file it can't use.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +55,108 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> 
     return out[:count]
 
 
-def _decode_samples(frames: bytes, width: int, path: Path) -> np.ndarray:
-    """Raw PCM frames as float64 on the int16 scale (-32768..32767)."""
+_PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
+_RATE_RANGE = (1000, 768_000)  # Hz: below this is no speech, above it no real recorder
+_MAX_CHANNELS = 64
+MAX_SECONDS = 600.0
+"""Longest WAV read (ten minutes): an answer takes a few seconds, a scripted demo minutes."""
+_UNKNOWN_SIZE = 0xFFFFFFFF  # streaming writers and RF64 files: the data runs to the end
+
+
+@dataclass(frozen=True)
+class _Format:
+    tag: int  # _PCM or _FLOAT (the sub-format, for WAVE_FORMAT_EXTENSIBLE)
+    channels: int
+    rate: int
+    width: int  # bytes per sample
+    block: int  # bytes per frame (all channels)
+
+
+def _bad(path: Path, why: str) -> WavError:
+    return WavError(f"{path}: not a usable WAV file ({why}). " + _FIX_HINT)
+
+
+def _parse_format(chunk: bytes, path: Path) -> _Format:
+    """The fmt chunk, including WAVE_FORMAT_EXTENSIBLE (sox, Audacity, ffmpeg above 16 bits)."""
+    if len(chunk) < 16:
+        raise _bad(path, "its format chunk is too short")
+    tag, channels, rate, _, block, bits = struct.unpack("<HHIIHH", chunk[:16])
+    if tag == _EXTENSIBLE:
+        if len(chunk) < 40:
+            raise _bad(path, "its extensible format chunk is too short")
+        tag = struct.unpack("<H", chunk[24:26])[0]  # first two bytes of the sub-format GUID
+    if not 1 <= channels <= _MAX_CHANNELS:
+        raise _bad(path, f"the header says {channels} channels; 1 to {_MAX_CHANNELS} can be read")
+    low, high = _RATE_RANGE
+    if not low <= rate <= high:
+        raise _bad(
+            path, f"the header says a sample rate of {rate} Hz; {low} to {high} Hz can be read"
+        )
+    width = (bits + 7) // 8
+    if tag == _FLOAT:
+        if width not in (4, 8):
+            raise WavError(f"{path}: {bits}-bit float samples are not supported. " + _FIX_HINT)
+    elif tag == _PCM:
+        if width not in (1, 2, 3, 4):
+            raise WavError(
+                f"{path}: {bits}-bit samples are not supported (8, 16, 24 or 32-bit PCM are). "
+                + _FIX_HINT
+            )
+    else:
+        raise _bad(path, f"compressed audio (format code {tag:#06x}); plain PCM is needed")
+    if block != width * channels:
+        block = width * channels  # some writers get this field wrong; the samples decide
+    return _Format(tag, channels, rate, width, block)
+
+
+def _read_chunks(path: Path) -> tuple[_Format, bytes]:
+    """Format and sample bytes of a RIFF/WAVE file, reading no more than the data itself."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        head = file.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            raise _bad(path, "it does not start with a RIFF/WAVE header")
+        fmt: _Format | None = None
+        while True:
+            header = file.read(8)
+            if len(header) < 8:
+                raise _bad(path, "no audio data chunk" if fmt else "no format chunk")
+            name, length = header[:4], struct.unpack("<I", header[4:])[0]
+            if name == b"fmt ":
+                if length > 4096:
+                    raise _bad(path, f"its format chunk claims {length} bytes")
+                fmt = _parse_format(file.read(length), path)
+                file.seek(length & 1, 1)
+            elif name == b"data":
+                if fmt is None:
+                    raise _bad(path, "the audio data comes before the format chunk")
+                available = size - file.tell()
+                declared = available if length in (0, _UNKNOWN_SIZE) else length
+                if available < declared // 2:
+                    raise WavError(
+                        f"{path}: the file is cut short (corrupt): it holds less than half of "
+                        "the audio its header announces. Record or copy it again."
+                    )
+                frames = min(declared, available) // fmt.block
+                seconds = frames / fmt.rate
+                if seconds > MAX_SECONDS:
+                    raise WavError(
+                        f"{path}: {seconds:.0f} seconds of audio is too long to use (at most "
+                        f"{MAX_SECONDS:.0f}; an answer takes a few seconds). Cut out the part "
+                        "you need."
+                    )
+                return fmt, file.read(frames * fmt.block)
+            else:
+                file.seek(length + (length & 1), 1)
+
+
+def _decode_samples(frames: bytes, fmt: _Format) -> np.ndarray:
+    """Raw frames as float64 on the int16 scale (-32768..32767)."""
+    width = fmt.width
     usable = len(frames) // width * width
+    if fmt.tag == _FLOAT:
+        floats = np.frombuffer(frames[:usable], dtype="<f4" if width == 4 else "<f8")
+        return np.nan_to_num(floats.astype(np.float64), posinf=1.0, neginf=-1.0) * 32768
     if width == 1:  # 8-bit WAV is unsigned
         return (np.frombuffer(frames[:usable], dtype=np.uint8).astype(np.float64) - 128) * 256
     if width == 2:
@@ -63,42 +166,36 @@ def _decode_samples(frames: bytes, width: int, path: Path) -> np.ndarray:
         value = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
         value = np.where(value >= 1 << 23, value - (1 << 24), value)
         return value.astype(np.float64) / 256
-    if width == 4:
-        return np.frombuffer(frames[:usable], dtype="<i4").astype(np.float64) / 65536
-    raise WavError(
-        f"{path}: {8 * width}-bit samples are not supported (8, 16, 24 or 32-bit PCM are). "
-        + _FIX_HINT
-    )
+    return np.frombuffer(frames[:usable], dtype="<i4").astype(np.float64) / 65536
 
 
 def read_wav(path: Path | str) -> bytes:
-    """16 kHz mono int16 PCM from any 8/16/24/32-bit PCM WAV (any rate, any channels)."""
+    """16 kHz mono int16 PCM from a WAV file.
+
+    Reads 8/16/24/32-bit integer and 32/64-bit float samples, plain or with the
+    WAVE_FORMAT_EXTENSIBLE header (as sox and Audacity write them), at any rate
+    and channel count. Anything else raises WavError saying what is wrong.
+    """
     path = Path(path)
     if not path.exists():
         raise WavError(f"{path}: no such file. Check the name and try again.")
     if path.is_dir():
         raise WavError(f"{path}: is a folder, not a WAV file. Give the path of a .wav file.")
     try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            declared = wav.getnframes()
-            frames = wav.readframes(declared)
-    except (wave.Error, EOFError) as exc:
-        raise WavError(f"{path}: not a usable WAV file ({exc}). " + _FIX_HINT) from None
+        fmt, frames = _read_chunks(path)
     except OSError as exc:
         raise WavError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    if channels < 1 or rate < 1000:
-        raise WavError(f"{path}: not a usable WAV file (bad header). " + _FIX_HINT)
-    if declared and len(frames) < declared * width * channels // 2:
+    try:
+        data = _decode_samples(frames, fmt)
+        if fmt.channels > 1:
+            usable = data.size // fmt.channels * fmt.channels
+            data = data[:usable].reshape(-1, fmt.channels).mean(axis=1)
+        data = resample(data, fmt.rate, SAMPLE_RATE)
+        return np.clip(np.round(data), -32768, 32767).astype(np.int16).tobytes()
+    except MemoryError:
         raise WavError(
-            f"{path}: the file is cut short (corrupt): it holds less than half of the "
-            "audio its header announces. Record or copy it again."
-        )
-    data = _decode_samples(frames, width, path)
-    if channels > 1:
-        data = data[: data.size // channels * channels].reshape(-1, channels).mean(axis=1)
-    data = resample(data, rate, SAMPLE_RATE)
-    return np.clip(np.round(data), -32768, 32767).astype(np.int16).tobytes()
+            f"{path}: too much audio to fit in memory. Cut out the part you need."
+        ) from None
 
 
 def write_wav(path: Path | str, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:

@@ -7,6 +7,7 @@ as a ``DialogDataError`` — never a traceback.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +176,40 @@ REQUIRED_MESSAGES = (
 )
 
 
+REQUIRED_DEVICE_MESSAGES = (
+    "no_microphone",
+    "no_microphone_service",
+    "microphone_failed",
+    "microphone_back",
+    "no_speaker",
+    "journal_failed",
+    "journal_unavailable",
+    "unreadable_line",
+    "bad_time_line",
+)
+
+PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "conversation.wake_idle": frozenset({"phrase"}),
+    "conversation.list_answers": frozenset({"answers"}),
+    "conversation.help_question": frozenset({"answers"}),
+    "conversation.confirm_low_confidence": frozenset({"answer"}),
+    "conversation.minutes_set": frozenset({"minutes"}),
+    "devices.no_microphone": frozenset({"detail"}),
+    "devices.no_microphone_service": frozenset({"detail"}),
+    "devices.microphone_failed": frozenset({"detail"}),
+    "devices.no_speaker": frozenset({"detail"}),
+    "devices.journal_failed": frozenset({"detail"}),
+    "devices.journal_unavailable": frozenset({"detail"}),
+    "devices.unreadable_line": frozenset({"line"}),
+    "devices.bad_time_line": frozenset({"line", "problem"}),
+}
+"""The messages.yaml texts the program fills in, and the {placeholders} it supplies for each.
+
+Every other text in triage.yaml, advice.yaml and messages.yaml is spoken as written, so a
+{placeholder} there is a mistake too. (session.yaml has its own table in session/plans.py.)
+"""
+
+
 def load_script(directory: Path) -> DialogScript:
     """Read every dialog file in ``directory`` and check they fit together."""
     texts: dict[str, str] = {}
@@ -264,6 +299,11 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
     for key in REQUIRED_MESSAGES:
         if key not in script.messages:
             raise _fail(directory, "messages.yaml", f"conversation.{key}", "missing")
+    for key in REQUIRED_DEVICE_MESSAGES:
+        if key not in script.device_messages:
+            raise _fail(directory, "messages.yaml", f"devices.{key}", "missing")
+    for name, key, text in _spoken_texts(script):
+        _check_placeholders(directory, name, key, text)
     facts: dict[str, Question] = {}
     ids: set[str] = set()
     for index, question in enumerate(script.questions):
@@ -369,6 +409,52 @@ def _check_advice_length(script: DialogScript, directory: Path | None) -> None:
                 f"advice.{name}",
                 f"{total} words with its safety lines ({lines}); at most {limits.total_words} "
                 "(limits.total_words, about 30 seconds spoken). Shorten the advice or a line.",
+            )
+
+
+def _spoken_texts(script: DialogScript) -> list[tuple[str, str, str]]:
+    """(file, key, text) of every sentence the assistant may say from triage, advice, messages."""
+    texts = [("triage.yaml", "greeting", script.greeting)]
+    for index, question in enumerate(script.questions):
+        for part in ("ask", "reprompt", "help"):
+            value = getattr(question, part)
+            if value is not None:
+                texts.append(("triage.yaml", f"questions.{index}.{part}", value))
+    for name, advice in script.advice.items():
+        texts.append(("advice.yaml", f"advice.{name}.say", advice.say))
+    for index, line in enumerate(script.safety_lines):
+        texts.append(("advice.yaml", f"safety_lines.{index}.say", line.say))
+    for section, messages in (
+        ("conversation", script.messages),
+        ("devices", script.device_messages),
+    ):
+        for key, value in messages.items():
+            if isinstance(value, str):
+                texts.append(("messages.yaml", f"{section}.{key}", value))
+    return texts
+
+
+def _check_placeholders(directory: Path | None, name: str, key: str, text: str) -> None:
+    """Every {placeholder} in ``text`` must be one the program supplies for that key."""
+    allowed = PLACEHOLDERS.get(key, frozenset()) if name == "messages.yaml" else frozenset()
+    shown = ", ".join("{" + word + "}" for word in sorted(allowed)) or "none"
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as exc:
+        raise _fail(
+            directory,
+            name,
+            key,
+            f"a {{ or }} is unmatched ({exc}). Placeholders allowed here: {shown}; "
+            "write {{ or }} for a brace that should be spoken.",
+        ) from None
+    for field in fields:
+        if field not in allowed:
+            raise _fail(
+                directory,
+                name,
+                key,
+                f"unknown placeholder {{{field}}}. Placeholders allowed here: {shown}.",
             )
 
 

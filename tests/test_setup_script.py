@@ -1,0 +1,78 @@
+"""setup.sh: "run" installs what running needs, "test" the test tools; the stamp tells which.
+
+setup.sh runs in a copy of the repository whose .venv holds fake python, ruff
+and heat-or-ice scripts that log their arguments, so no package is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from support import REPO
+
+FAKE = """#!/bin/sh
+echo "$(basename "$0") $*" >> "{log}"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    if shutil.which("dpkg-query") is None:
+        pytest.skip("setup.sh checks Debian packages with dpkg-query")
+    for name in ("setup.sh", "pyproject.toml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in ("python", "ruff", "heat-or-ice"):
+        script = bin_dir / tool
+        script.write_text(FAKE.format(log=tmp_path / "calls.log"))
+        script.chmod(0o755)
+    return tmp_path
+
+
+def setup_sh(project: Path, *args: str) -> list[str]:
+    """Run setup.sh; returns the fake tools' calls it made (and clears the log)."""
+    done = subprocess.run(
+        ["bash", str(project / "setup.sh"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if "apt-get" in done.stderr or "Installing system packages" in done.stderr:
+        pytest.skip("this machine lacks the Debian packages; setup.sh would install them")
+    assert done.returncode == 0, done.stderr
+    log = project / "calls.log"
+    calls = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return calls
+
+
+def pip_installs(calls: list[str]) -> list[str]:
+    return [call.split()[-1] for call in calls if "pip install" in call and "-e" in call.split()]
+
+
+def test_run_installs_without_dev_and_test_adds_it(project: Path) -> None:
+    here = str(project)
+    assert pip_installs(setup_sh(project, "run", "--text")) == [here]
+    calls = setup_sh(project, "run", "--text")
+    assert pip_installs(calls) == []  # stamp matches: straight to the assistant
+    assert calls == ["heat-or-ice --text"]
+    assert pip_installs(setup_sh(project, "test", "-q")) == [here + "[dev]"]
+    assert pip_installs(setup_sh(project, "test", "-q")) == []
+    assert pip_installs(setup_sh(project, "run")) == []  # dev includes what running needs
+
+
+def test_changed_pyproject_reinstalls_the_same_kind(project: Path) -> None:
+    setup_sh(project, "run")
+    with (project / "pyproject.toml").open("a") as file:
+        file.write("\n# changed\n")
+    assert pip_installs(setup_sh(project, "run")) == [str(project)]
+
+
+def test_pip_shows_its_progress(project: Path) -> None:
+    calls = setup_sh(project, "run")
+    assert calls and all(" -q" not in call for call in calls if "pip" in call)
