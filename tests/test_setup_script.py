@@ -1,6 +1,6 @@
 """setup.sh: "run" installs what running needs, "test" the test tools; the stamp tells which.
 
-setup.sh runs in a copy of the repository whose .venv holds fake python, ruff
+setup.sh runs in a copy of the repository whose .venv holds fake python, ruff, mypy
 and heat-or-ice scripts that log their arguments, so no package is installed.
 """
 
@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
         shutil.copy(REPO / name, tmp_path / name)
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    for tool in ("python", "ruff", "heat-or-ice"):
+    for tool in ("python", "ruff", "mypy", "heat-or-ice"):
         script = bin_dir / tool
         script.write_text(FAKE.format(log=tmp_path / "calls.log"))
         script.chmod(0o755)
@@ -76,3 +76,14 @@ def test_changed_pyproject_reinstalls_the_same_kind(project: Path) -> None:
 def test_pip_shows_its_progress(project: Path) -> None:
     calls = setup_sh(project, "run")
     assert calls and all(" -q" not in call for call in calls if "pip" in call)
+
+
+def test_the_test_command_runs_every_check(project: Path) -> None:
+    calls = setup_sh(project, "test", "-q")
+    checks = [call for call in calls if "pip" not in call]
+    assert checks[:3] == [
+        "ruff check voice_assistant tests bench",
+        "ruff format --check voice_assistant tests bench",
+        "mypy ",  # the fake logs "NAME ARGS"
+    ]
+    assert checks[3].startswith("python -m pytest")
