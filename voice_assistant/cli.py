@@ -177,6 +177,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from voice_assistant.streams import guard_standard_streams
+
+    guard_standard_streams()  # a closed or broken stdout/stderr stops printing only
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["models"]:  # its own sub-parser, including its --help
         from voice_assistant import paths
