@@ -33,6 +33,7 @@ from voice_assistant.events import (
     Transcript,
     Vocabulary,
 )
+from voice_assistant.lock import AlreadyRunning, DataFolderLock
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.session.controller import SessionController
@@ -80,11 +81,11 @@ LOG_FILE = "heat-or-ice.log"
 
 def _log_to_file(data_dir: Path) -> None:
     """Keep a small log in the data folder; silently skipped when it can't be written."""
-    from logging.handlers import RotatingFileHandler
+    from voice_assistant.privacy import PrivateRotatingFileHandler, private_folder
 
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
+        private_folder(data_dir)
+        handler = PrivateRotatingFileHandler(
             data_dir / LOG_FILE, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
         )
     except OSError:
@@ -149,6 +150,9 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+    lock = _claim_data_folder(settings.data_dir, script, sink, speaker)
+    if lock is None:
+        return EXIT_MISSING
     journal = open_safe_journal(settings.data_dir, session_config, script, sink)
     _install_signal_handlers(inbox)
     transcribe = None
@@ -189,6 +193,28 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
             _prepare(listener.recognizer, loop.idle_vocabulary)
         return loop.run(inbox)
     return make_assistant().run(inbox)
+
+
+def _claim_data_folder(
+    data_dir: Path, script: DialogScript, sink: TurnSink, speaker: Speaker
+) -> DataFolderLock | None:
+    """Lock the data folder; None after saying (printed and spoken) that another copy has it.
+
+    Nothing in the journal is touched before this, so a second start never marks
+    the first one's live session as interrupted.
+    """
+    lock = DataFolderLock(data_dir)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        if exc.pid is None:
+            message = script.device_messages["already_running_unknown"]
+        else:
+            message = script.device_messages["already_running"].format(pid=exc.pid)
+        sink.notice(message)
+        speaker.say(message)
+        return None
+    return lock
 
 
 class _VocabularyHolder:

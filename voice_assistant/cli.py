@@ -52,7 +52,8 @@ text and JSON modes:
 
 settings: flags override the settings file (see --config); the README lists
 every key. Exit codes: 0 done (also after stop or end of input), 1 something
-essential is missing, 2 bad command line or unusable dialog files.
+essential is missing or another heat-or-ice is using the data folder, 2 bad
+command line or unusable dialog files.
 
 This is not medical care. If you have new numbness between your legs, bladder
 or bowel trouble, or weak legs, call emergency services.

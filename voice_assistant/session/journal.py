@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 from voice_assistant import paths
 from voice_assistant.errors import JournalError
 from voice_assistant.events import TimerEvent
+from voice_assistant.privacy import private_file, private_folder, tighten_files
 from voice_assistant.session.numbers import (
     ceil_to_minute,
     spoken_clock_time,
@@ -529,7 +530,7 @@ def open_journal(
     writable or the file is damaged; the caller may fall back to ``Journal.in_memory()``.
     """
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
     except OSError as exc:
         raise JournalError(
             f"Cannot create the folder for the session journal, {data_dir} "
@@ -538,9 +539,12 @@ def open_journal(
         ) from exc
     path = data_dir / FILE_NAME
     conn: sqlite3.Connection | None = None
+    with suppress(OSError):  # the connect below says what is wrong in words
+        private_file(path)  # 0600 before SQLite makes -wal/-shm, which copy its mode
     try:
         conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
+        tighten_files([path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))])
         conn.execute("PRAGMA synchronous=FULL")
         check = conn.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
