@@ -437,7 +437,7 @@ def _install_signal_handlers(inbox: queue.Queue[object]) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         inbox.put(Shutdown(reason=signal.Signals(signum).name))
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
         signal.signal(sig, handler)
 
 

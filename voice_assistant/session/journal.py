@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS answers (
     answer TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS told (      -- interruptions already said at a later start
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+    at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS phases_by_kind ON phases (phase, ended);
 CREATE INDEX IF NOT EXISTS answers_by_conversation ON answers (conversation_id);
 """
@@ -248,18 +252,27 @@ class Journal:
         self.record_event(session_id, snapshot, wall)
 
     def end_session(
-        self, session_id: int, snapshot: TimerSnapshot, wall: float, how: str | None = None
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot,
+        wall: float,
+        how: str | None = None,
+        last_seen: TimerSnapshot | None = None,
     ) -> None:
         """Close the session: ``how`` defaults to the timer's ended_how (else completed).
 
         ``record_event`` already closes a session whose snapshot is finished; call
-        this to close it in other ways (e.g. "stopped" on Ctrl-C).
+        this to close it in other ways (e.g. "interrupted" on SIGTERM). ``last_seen``
+        is the timer just before it was stopped: the progress row keeps it, so the
+        next start can say "interrupted ... with eight minutes left".
         """
         how = how or snapshot.ended_how or "completed"
         if how not in ENDED_HOW:
             raise ValueError(f"how must be one of {ENDED_HOW}, not {how!r}")
         with self._write("the end of the session") as conn:
             self._save_snapshot(conn, session_id, snapshot, wall)
+            if last_seen is not None:
+                self._save_progress(conn, session_id, last_seen, wall)
             self._close(conn, session_id, snapshot, wall, how)
 
     @staticmethod
@@ -323,6 +336,9 @@ class Journal:
             conn.execute(
                 "UPDATE progress SET status = 'interrupted' WHERE session_id = ?", (session_id,)
             )
+            conn.execute(
+                "INSERT OR IGNORE INTO told (session_id, at) VALUES (?, ?)", (session_id, now_wall)
+            )
 
     def _save_snapshot(
         self, conn: sqlite3.Connection, session_id: int, snap: TimerSnapshot, wall: float
@@ -343,6 +359,12 @@ class Journal:
                 for r in snap.phases
             ],
         )
+        self._save_progress(conn, session_id, snap, wall)
+
+    @staticmethod
+    def _save_progress(
+        conn: sqlite3.Connection, session_id: int, snap: TimerSnapshot, wall: float
+    ) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO progress (session_id, phase_index, phase, status, awaiting,"
             " planned_seconds, elapsed, remaining, phase_started, last_text, updated)"
@@ -374,11 +396,15 @@ class Journal:
                 ) from exc
 
     def find_interrupted(self, now_wall: float) -> InterruptedSession | None:
-        """The most recent session that never ended, or None."""
+        """The most recent session that never ended, or the latest session if it was
+        interrupted (SIGTERM, Ctrl-C, SIGHUP) and that was not yet said at a start."""
         rows = self._read(
             "SELECT s.id, s.kind, p.phase, p.phase_index, p.status, p.awaiting, s.started,"
             " p.updated, p.remaining FROM sessions s JOIN progress p ON p.session_id = s.id"
-            " WHERE s.ended IS NULL ORDER BY s.started DESC, s.id DESC LIMIT 1"
+            " WHERE s.ended IS NULL OR (s.ended_how = 'interrupted'"
+            "   AND s.id NOT IN (SELECT session_id FROM told)"
+            "   AND s.id = (SELECT id FROM sessions ORDER BY started DESC, id DESC LIMIT 1))"
+            " ORDER BY s.started DESC, s.id DESC LIMIT 1"
         )
         if not rows:
             return None
