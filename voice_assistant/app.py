@@ -8,8 +8,9 @@ import os
 import queue
 import signal
 import sys
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,8 @@ from voice_assistant.lock import AlreadyRunning, DataFolderLock
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.session.controller import SessionController
-from voice_assistant.session.journal import Journal, open_journal
+from voice_assistant.session.journal import Journal, open_journal, open_journal_readonly
+from voice_assistant.session.numbers import spoken_clock_time
 from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
@@ -153,7 +155,8 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     lock = _claim_data_folder(settings.data_dir, script, sink, speaker)
     if lock is None:
         return EXIT_MISSING
-    journal = open_safe_journal(settings.data_dir, session_config, script, sink)
+    tell = Teller(sink, speaker)
+    journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
     _install_signal_handlers(inbox)
     transcribe = None
     listener: VoiceListener | None = None
@@ -169,6 +172,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
         _start_text_input(inbox)
     else:
         listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox)
+        tell.gate = listener
         if listener is None:
             _start_text_input(inbox)
 
@@ -227,18 +231,83 @@ class _VocabularyHolder:
         return self.source()
 
 
+class Teller:
+    """Says a message about the product itself: printed (stderr) and spoken, with the
+    microphone muted meanwhile. For problems the user must hear, not only read."""
+
+    def __init__(self, sink: TurnSink, speaker: Speaker) -> None:
+        self.sink = sink
+        self.speaker = speaker
+        self.gate: VoiceListener | None = None
+
+    def __call__(self, text: str) -> None:
+        self.sink.notice(text)
+        gate = self.gate
+        if gate is not None:
+            gate.mute(True)
+        try:
+            self.speaker.say(text)
+        except (AssistantError, OSError, RuntimeError) as exc:  # printed already
+            log.warning("could not say %r: %s", text, exc)
+        finally:
+            if gate is not None:
+                gate.mute(False)
+
+
 def open_safe_journal(
-    data_dir: Path, config: SessionConfig, script: DialogScript, sink: TurnSink
+    data_dir: Path,
+    config: SessionConfig,
+    script: DialogScript,
+    sink: TurnSink,
+    tell: Callable[[str], None] | None = None,
+    lock: DataFolderLock | None = None,
 ) -> SafeJournal:
-    """The journal in the data folder; in memory (said once) when that is impossible."""
+    """The journal in the data folder; in memory (said once) when that is impossible.
+
+    Problems are said with ``tell`` (printed and spoken; printed only by default).
+    With the data folder's ``lock``, what a full disk kept out of the journal last
+    time is put back first, and kept in the lock's note if it happens this time.
+    """
+    say = tell or sink.notice
+    messages = script.device_messages
     try:
         journal = open_journal(data_dir, config)
     except AssistantError as exc:
-        sink.notice(
-            script.device_messages["journal_unavailable"].format(detail=str(exc).rstrip("."))
-        )
+        say(messages["journal_unavailable"].format(detail=str(exc).rstrip(".")))
         journal = Journal.in_memory(config)
-    return SafeJournal(journal, sink.notice, script.device_messages["journal_failed"])
+    for warning in journal.warnings:
+        say(messages["journal_damaged"].format(detail=warning))
+    note = None
+    if lock is not None and lock.held:
+        if journal.path is not None and lock.previous.get("unsaved"):
+            _restore_unsaved(journal, lock, config, messages, say)
+
+        def note(unsaved: dict[str, Any] | None) -> bool:
+            return lock.note(unsaved=unsaved)
+
+    return SafeJournal(journal, say, messages["journal_failed"], note)
+
+
+def _restore_unsaved(
+    journal: Journal,
+    lock: DataFolderLock,
+    config: SessionConfig,
+    messages: Mapping[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """The last run's disk filled up: record what it knew, and say so honestly."""
+    try:
+        restored = journal.restore_unsaved(lock.previous["unsaved"])
+    except AssistantError as exc:
+        log.warning("could not restore the unsaved session: %s", exc)
+        return  # the note stays for the next start
+    lock.note(unsaved=None)
+    session = config.session_name(restored.kind)
+    if restored.ended_how is None:
+        say(messages["journal_lost_end"].format(session=session))
+        return
+    ended = spoken_clock_time(restored.last_seen, reference=time.time())
+    say(messages["journal_restored_end"].format(session=session, time=ended))
 
 
 def build_assistant(
@@ -253,7 +322,7 @@ def build_assistant(
     conversation_id = uuid.uuid4().hex
 
     def check_gap(recommendation: Recommendation) -> str | None:
-        return journal.gap_check(recommendation.kind, clock.wall_time())  # type: ignore[no-any-return]
+        return journal.gap_check(recommendation.kind, clock.wall_time())
 
     options = ConversationOptions(
         plans=config.plan_steps(),
@@ -469,7 +538,7 @@ def _history(settings: Settings, limit: int) -> int:
     from voice_assistant.session.history import format_history
 
     config = load_session_config(paths.dialogs_dir() / "session.yaml")
-    journal = open_journal(settings.data_dir, config)
+    journal = open_journal_readonly(settings.data_dir, config)  # read-only folders, too
     print(format_history(journal.history(limit), config))
     return EXIT_OK
 

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Accepted after the command too ("heat-or-ice history --data-dir X").
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="journal folder")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help="journal folder")
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
@@ -171,7 +171,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="run the session clock N times faster (demos and tests)",
     )
-    other.add_argument("--data-dir", type=Path, help="folder for the session journal and log")
+    other.add_argument("--data-dir", help="folder for the session journal and log")
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
     other.add_argument("--dialogs", type=Path, help=argparse.SUPPRESS)
     other.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")

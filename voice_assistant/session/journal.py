@@ -11,8 +11,10 @@ snapshot are converted with ``wall - (snapshot.now - t)``.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from voice_assistant.session.plans import (
     load_session_config,
 )
 from voice_assistant.session.timer import TimerSnapshot
+from voice_assistant.session.wal_check import wal_problem
 
 FILE_NAME = "journal.sqlite3"
 SCHEMA_VERSION = 1
@@ -127,6 +130,16 @@ class InterruptedSession:
 
 
 @dataclass(frozen=True)
+class UnsavedSession:
+    """A session whose end a full disk kept out of the journal, restored at the next start."""
+
+    session_id: int
+    kind: str
+    last_seen: float  # Unix seconds: its end, or the last thing known about it
+    ended_how: str | None  # None: the program was stopped before the session ended
+
+
+@dataclass(frozen=True)
 class HistoryRow:
     session_id: int
     kind: str
@@ -152,6 +165,7 @@ class Journal:
         self.config = config or load_session_config()
         self._tz = tz
         self._lock = threading.Lock()
+        self.warnings: list[str] = []  # found at open, to be said to the user
 
     @classmethod
     def in_memory(cls, config: SessionConfig | None = None, tz: tzinfo | None = None) -> Journal:
@@ -200,24 +214,7 @@ class Journal:
     ) -> int:
         """Create the session, its phases and an "idle" progress row; return its id."""
         with self._write("the new session") as conn:
-            cur = conn.execute(
-                "INSERT INTO sessions (kind, plan_json, conversation_id, started, planned_minutes)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (kind, plan.to_json(), conversation_id, wall, plan.application_seconds / 60),
-            )
-            session_id = int(cur.lastrowid or 0)
-            conn.executemany(
-                "INSERT INTO phases (session_id, phase_index, phase, planned_seconds) "
-                "VALUES (?, ?, ?, ?)",
-                [(session_id, i, p.kind, p.seconds) for i, p in enumerate(plan.phases)],
-            )
-            first = plan.phases[0]
-            conn.execute(
-                "INSERT INTO progress (session_id, phase_index, phase, status, planned_seconds,"
-                " elapsed, remaining, updated) VALUES (?, 0, ?, 'idle', ?, 0, ?, ?)",
-                (session_id, first.kind, first.seconds, first.seconds, wall),
-            )
-        return session_id
+            return self._insert_session(conn, kind, plan, wall, conversation_id)
 
     def record_event(
         self,
@@ -239,7 +236,7 @@ class Journal:
                     (
                         session_id,
                         wall,
-                        _to_wall(snapshot, wall, event.due),
+                        to_wall(snapshot, wall, event.due),
                         event.kind,
                         event.phase,
                         event.phase_index,
@@ -340,6 +337,85 @@ class Journal:
                 "INSERT OR IGNORE INTO told (session_id, at) VALUES (?, ?)", (session_id, now_wall)
             )
 
+    def restore_unsaved(self, note: Mapping[str, Any]) -> UnsavedSession:
+        """Put into the journal what the last run kept in memory after a write failed
+        (see safe_journal.py): the session (created if even its start was lost), its
+        phases as they really went, and its end, or its last progress if it never ended."""
+        try:
+            kind, plan = str(note["kind"]), Plan.from_json(str(note["plan"]))
+            started, wall = float(note["started"]), float(note["wall"])
+            how = note.get("how")
+            if how is not None and how not in ENDED_HOW:
+                raise ValueError(f"unknown end {how!r}")
+            session_id = note.get("session")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JournalError(f"The note about the last session is unreadable ({exc}).") from exc
+        with self._write("the end of your last session") as conn:
+            known = (
+                session_id is not None
+                and conn.execute(
+                    "SELECT 1 FROM sessions WHERE id = ? AND kind = ?", (session_id, kind)
+                ).fetchone()
+            )
+            if not known or session_id is None:
+                session_id = self._insert_session(conn, kind, plan, started, None)
+            conn.executemany(
+                "UPDATE phases SET started = ?, ended = ?, ended_how = ?, seconds = ?"
+                " WHERE session_id = ? AND phase_index = ?",
+                [(a, b, c, d, session_id, i) for i, a, b, c, d in note.get("phases", [])],
+            )
+            progress = note.get("progress")
+            if progress is not None:
+                index, phase, status, awaiting, planned, elapsed, remaining = progress
+                conn.execute(
+                    "INSERT OR REPLACE INTO progress (session_id, phase_index, phase, status,"
+                    " awaiting, planned_seconds, elapsed, remaining, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, index, phase, status, awaiting, planned, elapsed, remaining, wall),
+                )
+            if how is not None:
+                actual = conn.execute(
+                    "SELECT COALESCE(SUM(seconds), 0) FROM phases"
+                    " WHERE session_id = ? AND phase != 'rest'",
+                    (session_id,),
+                ).fetchone()[0]
+                conn.execute(
+                    "UPDATE sessions SET ended = ?, ended_how = ?, actual_minutes = ?"
+                    " WHERE id = ? AND ended IS NULL",
+                    (wall, how, actual / 60, session_id),
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO told (session_id, at) VALUES (?, ?)", (session_id, wall)
+                )
+        return UnsavedSession(int(session_id), kind, wall, None if how is None else str(how))
+
+    @staticmethod
+    def _insert_session(
+        conn: sqlite3.Connection,
+        kind: str,
+        plan: Plan,
+        wall: float,
+        conversation_id: str | None,
+    ) -> int:
+        cur = conn.execute(
+            "INSERT INTO sessions (kind, plan_json, conversation_id, started, planned_minutes)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, plan.to_json(), conversation_id, wall, plan.application_seconds / 60),
+        )
+        session_id = int(cur.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO phases (session_id, phase_index, phase, planned_seconds) "
+            "VALUES (?, ?, ?, ?)",
+            [(session_id, i, p.kind, p.seconds) for i, p in enumerate(plan.phases)],
+        )
+        first = plan.phases[0]
+        conn.execute(
+            "INSERT INTO progress (session_id, phase_index, phase, status, planned_seconds,"
+            " elapsed, remaining, updated) VALUES (?, 0, ?, 'idle', ?, 0, ?, ?)",
+            (session_id, first.kind, first.seconds, first.seconds, wall),
+        )
+        return session_id
+
     def _save_snapshot(
         self, conn: sqlite3.Connection, session_id: int, snap: TimerSnapshot, wall: float
     ) -> None:
@@ -349,8 +425,8 @@ class Journal:
             [
                 (
                     r.planned_seconds,
-                    None if r.started is None else _to_wall(snap, wall, r.started),
-                    None if r.ended is None else _to_wall(snap, wall, r.ended),
+                    None if r.started is None else to_wall(snap, wall, r.started),
+                    None if r.ended is None else to_wall(snap, wall, r.ended),
                     r.ended_how,
                     r.seconds,
                     session_id,
@@ -378,7 +454,7 @@ class Journal:
                 snap.planned_seconds,
                 snap.elapsed,
                 snap.remaining,
-                None if snap.phase_started is None else _to_wall(snap, wall, snap.phase_started),
+                None if snap.phase_started is None else to_wall(snap, wall, snap.phase_started),
                 snap.last_text,
                 wall,
             ),
@@ -543,7 +619,8 @@ class Journal:
         return max(last_seen, min(now, last_seen + extra))
 
 
-def _to_wall(snapshot: TimerSnapshot, wall: float, clock_time: float) -> float:
+def to_wall(snapshot: TimerSnapshot, wall: float, clock_time: float) -> float:
+    """A timer clock time as Unix time, given the wall time ``wall`` at ``snapshot.now``."""
     return wall - (snapshot.now - clock_time)
 
 
@@ -564,6 +641,8 @@ def open_journal(
             "folder with --data-dir or fix its permissions."
         ) from exc
     path = data_dir / FILE_NAME
+    _refuse_newer(path)
+    damage = _damaged_wal(path)
     conn: sqlite3.Connection | None = None
     with suppress(OSError):  # the connect below says what is wrong in words
         private_file(path)  # 0600 before SQLite makes -wal/-shm, which copy its mode
@@ -576,13 +655,10 @@ def open_journal(
         if check is None or check[0] != "ok":
             raise sqlite3.DatabaseError(f"integrity check failed: {check}")
         with conn:
-            conn.executescript(_SCHEMA)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise JournalError(
-                    f"The session journal {path} was written by a newer heat-or-ice "
-                    f"(format {version}). Update heat-or-ice, or move the file aside."
-                )
+            if version > SCHEMA_VERSION:  # checked again: it may have changed meanwhile
+                raise _newer(path, version)
+            conn.executescript(_SCHEMA)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except JournalError:
         if conn is not None:
@@ -602,4 +678,87 @@ def open_journal(
             f"The session journal {path} is damaged ({exc}). Sessions will not be "
             "remembered: move the file aside or delete it, and a new one will be started."
         ) from exc
-    return Journal(conn, path, config, tz)
+    journal = Journal(conn, path, config, tz)
+    if damage is not None:
+        journal.warnings.append(damage)
+    return journal
+
+
+def _newer(path: Path, version: int) -> JournalError:
+    return JournalError(
+        f"The session journal {path} was written by a newer heat-or-ice "
+        f"(format {version}); I left it untouched. Update heat-or-ice, or move the file aside"
+    )
+
+
+def _refuse_newer(path: Path) -> None:
+    """Raise before anything is written when a newer heat-or-ice made the journal."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # the normal open says what is wrong
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    if version > SCHEMA_VERSION:
+        raise _newer(path, version)
+
+
+def _damaged_wal(path: Path) -> str | None:
+    """Words for a damaged write-ahead log (kill -9 or power cut, then a bad disk or
+    a meddler): SQLite would silently drop what follows the damage. A copy is kept."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        problem = wal_problem(wal)
+    except OSError as exc:
+        problem = f"its write-ahead log cannot be read ({exc.strerror or exc})"
+    if problem is None:
+        return None
+    copy = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        shutil.copyfile(wal, copy)
+        private_file(copy)
+        kept = f" A copy of it is in {copy}."
+    except OSError:
+        kept = ""
+    return (
+        f"The session journal {path} was damaged ({problem}), probably by a crash or a "
+        f"power cut, so the last things it saved may be missing.{kept}"
+    )
+
+
+def open_journal_readonly(
+    data_dir: Path, config: SessionConfig | None = None, tz: tzinfo | None = None
+) -> Journal:
+    """Open the journal for reading only (``history``): works on a read-only folder or
+    disk, while another heat-or-ice writes it, and never creates or changes anything.
+    A missing journal reads as empty."""
+    path = data_dir / FILE_NAME
+    if not path.is_file():
+        return Journal.in_memory(config, tz)
+    _refuse_newer(path)
+    uri = path.resolve().as_uri()
+    problem: sqlite3.Error | None = None
+    # immutable=1 is the fallback for a folder where even the WAL index cannot be made.
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            problem = exc
+            continue
+        try:
+            conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+        except sqlite3.Error as exc:
+            problem = exc
+            conn.close()
+            continue
+        return Journal(conn, path, config, tz)
+    raise JournalError(
+        f"Cannot read the session journal {path} ({problem}). Check the folder's "
+        "permissions, or move the file aside to start a new journal."
+    )
