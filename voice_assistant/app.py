@@ -37,6 +37,7 @@ from voice_assistant.events import (
 from voice_assistant.lock import AlreadyRunning, DataFolderLock
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
+from voice_assistant.session.boot_clock import boot_time
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal import Journal, open_journal, open_journal_readonly
 from voice_assistant.session.numbers import spoken_clock_time
@@ -271,7 +272,7 @@ def open_safe_journal(
     say = tell or sink.notice
     messages = script.device_messages
     try:
-        journal = open_journal(data_dir, config)
+        journal = open_journal(data_dir, config, boot=boot_time)
     except AssistantError as exc:
         say(messages["journal_unavailable"].format(detail=str(exc).rstrip(".")))
         journal = Journal.in_memory(config)

@@ -11,6 +11,7 @@ snapshot are converted with ``wall - (snapshot.now - t)``.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from voice_assistant import paths
 from voice_assistant.errors import JournalError
 from voice_assistant.events import TimerEvent
 from voice_assistant.privacy import private_file, private_folder, tighten_files
+from voice_assistant.session.boot_clock import BootClock, BootTime
 from voice_assistant.session.numbers import (
     ceil_to_minute,
     spoken_clock_time,
@@ -41,8 +43,12 @@ from voice_assistant.session.plans import (
 from voice_assistant.session.timer import TimerSnapshot
 from voice_assistant.session.wal_check import wal_problem
 
+log = logging.getLogger(__name__)
+
 FILE_NAME = "journal.sqlite3"
 SCHEMA_VERSION = 1
+CLOCK_SLACK = 60.0  # seconds a stored time may lie ahead of now before it counts as a clock change
+RECENT_SESSIONS = 50  # sessions looked at for the gap check (newest by id)
 ENDED_HOW = ("completed", "stopped", "interrupted", "cancelled")
 
 _SCHEMA = """
@@ -103,6 +109,12 @@ CREATE TABLE IF NOT EXISTS told (      -- interruptions already said at a later 
     session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS clock_marks ( -- wall time and time since boot at the last write
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+    wall REAL NOT NULL,                 -- Unix seconds
+    boot_id TEXT NOT NULL,
+    since_boot REAL NOT NULL            -- CLOCK_BOOTTIME seconds at that moment
+);
 CREATE INDEX IF NOT EXISTS phases_by_kind ON phases (phase, ended);
 CREATE INDEX IF NOT EXISTS answers_by_conversation ON answers (conversation_id);
 """
@@ -159,11 +171,13 @@ class Journal:
         path: Path | None,
         config: SessionConfig | None = None,
         tz: tzinfo | None = None,
+        boot: BootClock | None = None,
     ) -> None:
         self._conn = conn
         self.path = path
         self.config = config or load_session_config()
         self._tz = tz
+        self._boot = boot  # None: trust wall times (tests with fake clocks)
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # found at open, to be said to the user
 
@@ -214,7 +228,9 @@ class Journal:
     ) -> int:
         """Create the session, its phases and an "idle" progress row; return its id."""
         with self._write("the new session") as conn:
-            return self._insert_session(conn, kind, plan, wall, conversation_id)
+            session_id = self._insert_session(conn, kind, plan, wall, conversation_id)
+            self._mark_clock(conn, session_id, wall)
+            return session_id
 
     def record_event(
         self,
@@ -227,6 +243,7 @@ class Journal:
         pause/resume, and every ``config.heartbeat_seconds`` while a session runs."""
         with self._write("the session progress") as conn:
             self._save_snapshot(conn, session_id, snapshot, wall)
+            self._mark_clock(conn, session_id, wall)
             if snapshot.status == "finished" and snapshot.ended_how in ENDED_HOW:
                 self._close(conn, session_id, snapshot, wall, snapshot.ended_how, only_open=True)
             if event is not None:
@@ -268,6 +285,7 @@ class Journal:
             raise ValueError(f"how must be one of {ENDED_HOW}, not {how!r}")
         with self._write("the end of the session") as conn:
             self._save_snapshot(conn, session_id, snapshot, wall)
+            self._mark_clock(conn, session_id, wall)
             if last_seen is not None:
                 self._save_progress(conn, session_id, last_seen, wall)
             self._close(conn, session_id, snapshot, wall, how)
@@ -389,6 +407,33 @@ class Journal:
                 )
         return UnsavedSession(int(session_id), kind, wall, None if how is None else str(how))
 
+    def _mark_clock(self, conn: sqlite3.Connection, session_id: int, wall: float) -> None:
+        now = self._boot() if self._boot is not None else None
+        if now is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO clock_marks (session_id, wall, boot_id, since_boot)"
+                " VALUES (?, ?, ?, ?)",
+                (session_id, wall, now.boot_id, now.seconds),
+            )
+
+    def _effective(
+        self, wall: float, mark: tuple[Any, ...] | None, now_wall: float, now: BootTime | None
+    ) -> float:
+        """A stored wall time moved onto today's wall clock, safe against clock changes.
+
+        Same boot: the real time elapsed since then (boot clock) counted back from
+        now, whatever the wall clock did meanwhile. Otherwise the wall time, but
+        never later than now: a time "in the future" means the clock was turned
+        back, and the safe reading is "it just happened" (a full gap from now,
+        never a day's wait).
+        """
+        if now is not None and mark is not None and mark[0] is not None:
+            mark_wall, boot_id, since_boot = float(mark[0]), str(mark[1]), float(mark[2])
+            if boot_id == now.boot_id and since_boot <= now.seconds:
+                then = since_boot - (mark_wall - wall)
+                return now_wall - max(0.0, now.seconds - then)
+        return min(wall, now_wall)
+
     @staticmethod
     def _insert_session(
         conn: sqlite3.Connection,
@@ -476,7 +521,9 @@ class Journal:
         interrupted (SIGTERM, Ctrl-C, SIGHUP) and that was not yet said at a start."""
         rows = self._read(
             "SELECT s.id, s.kind, p.phase, p.phase_index, p.status, p.awaiting, s.started,"
-            " p.updated, p.remaining FROM sessions s JOIN progress p ON p.session_id = s.id"
+            " p.updated, p.remaining, m.wall, m.boot_id, m.since_boot"
+            " FROM sessions s JOIN progress p ON p.session_id = s.id"
+            " LEFT JOIN clock_marks m ON m.session_id = s.id"
             " WHERE s.ended IS NULL OR (s.ended_how = 'interrupted'"
             "   AND s.id NOT IN (SELECT session_id FROM told)"
             "   AND s.id = (SELECT id FROM sessions ORDER BY started DESC, id DESC LIMIT 1))"
@@ -484,7 +531,8 @@ class Journal:
         )
         if not rows:
             return None
-        sid, kind, phase, index, status, awaiting, started, updated, remaining = rows[0]
+        sid, kind, phase, index, status, awaiting, started, updated, remaining = rows[0][:9]
+        seen = self._effective(float(updated), rows[0][9:], now_wall, self._now_boot())
         return InterruptedSession(
             session_id=int(sid),
             kind=str(kind),
@@ -494,7 +542,7 @@ class Journal:
             awaiting=str(awaiting),
             started=float(started),
             last_seen=float(updated),
-            minutes_ago=max(0.0, now_wall - float(updated)) / 60,
+            minutes_ago=max(0.0, now_wall - seen) / 60,
             minutes_left=float(remaining) / 60,
         )
 
@@ -529,23 +577,72 @@ class Journal:
         return f"{cfg.say('journal.' + key, **values)} {cfg.say('journal.take_off')}"
 
     def last_application_end(self, phase: str, now_wall: float) -> float | None:
-        """When the last ice (or heat) ended; an unfinished one counts as still going,
-        up to when its reminders would have stopped."""
-        rows = self._read(
-            "SELECT MAX(ended) FROM phases WHERE phase = ? AND started IS NOT NULL"
-            " AND ended IS NOT NULL",
-            (phase,),
-        )
-        ends = [float(rows[0][0])] if rows and rows[0][0] is not None else []
-        for status, remaining, updated in self._read(
-            "SELECT p.status, p.remaining, p.updated FROM phases f"
-            " JOIN sessions s ON s.id = f.session_id JOIN progress p ON p.session_id = s.id"
-            " WHERE f.phase = ? AND f.started IS NOT NULL AND f.ended IS NULL"
-            " AND s.ended IS NULL",
-            (phase,),
+        """When the last ice (or heat) ended, on today's wall clock (see ``_effective``);
+        an unfinished one counts as still going, up to when its reminders would have
+        stopped. The latest sessions are found by id, which a clock change cannot reorder."""
+        now = self._now_boot()
+        recent = "(SELECT COALESCE(MAX(id), 0) - ? FROM sessions)"
+        ends: list[float] = []
+        future: set[int] = set()
+        for session_id, ended, *mark in self._read(
+            "SELECT f.session_id, f.ended, m.wall, m.boot_id, m.since_boot FROM phases f"
+            " LEFT JOIN clock_marks m ON m.session_id = f.session_id"
+            " WHERE f.phase = ? AND f.started IS NOT NULL AND f.ended IS NOT NULL"
+            f" AND f.session_id > {recent}",
+            (phase, RECENT_SESSIONS),
         ):
-            ends.append(self._assumed_end(str(status), float(remaining), float(updated), now_wall))
+            ends.append(self._effective(float(ended), tuple(mark), now_wall, now))
+            if not self._same_boot(tuple(mark), now) and float(ended) > now_wall + CLOCK_SLACK:
+                future.add(int(session_id))
+        for session_id, status, remaining, updated, *mark in self._read(
+            "SELECT s.id, p.status, p.remaining, p.updated, m.wall, m.boot_id, m.since_boot"
+            " FROM phases f JOIN sessions s ON s.id = f.session_id"
+            " JOIN progress p ON p.session_id = s.id"
+            " LEFT JOIN clock_marks m ON m.session_id = s.id"
+            " WHERE f.phase = ? AND f.started IS NOT NULL AND f.ended IS NULL"
+            f" AND s.ended IS NULL AND s.id > {recent}",
+            (phase, RECENT_SESSIONS),
+        ):
+            seen = self._effective(float(updated), tuple(mark), now_wall, now)
+            ends.append(self._assumed_end(str(status), float(remaining), seen, now_wall))
+            if not self._same_boot(tuple(mark), now) and float(updated) > now_wall + CLOCK_SLACK:
+                future.add(int(session_id))
+        if future:
+            self._pull_back(future, now_wall)
         return max(ends) if ends else None
+
+    def _pull_back(self, session_ids: set[int], now_wall: float) -> None:
+        """Times after now: the clock was turned back since they were written. Take them
+        as "just now", once, so the gap runs from now instead of until the clock gets
+        back to them (which could be a day or a year)."""
+        ids = ",".join(str(i) for i in sorted(session_ids))
+        try:
+            with self._write("times corrected after a clock change") as conn:
+                for table, columns in (
+                    ("phases", ("started", "ended")),
+                    ("sessions", ("started", "ended")),
+                ):
+                    key = "session_id" if table == "phases" else "id"
+                    for column in columns:
+                        conn.execute(
+                            f"UPDATE {table} SET {column} = ? WHERE {key} IN ({ids})"
+                            f" AND {column} > ?",
+                            (now_wall, now_wall),
+                        )
+                conn.execute(
+                    f"UPDATE progress SET updated = ? WHERE session_id IN ({ids}) AND updated > ?",
+                    (now_wall, now_wall),
+                )
+                conn.execute(f"DELETE FROM clock_marks WHERE session_id IN ({ids})")
+        except JournalError as exc:  # read-only: the clamp still holds, each time
+            log.warning("could not correct times after a clock change: %s", exc)
+
+    @staticmethod
+    def _same_boot(mark: tuple[Any, ...], now: BootTime | None) -> bool:
+        return now is not None and len(mark) == 3 and mark[1] == now.boot_id
+
+    def _now_boot(self) -> BootTime | None:
+        return self._boot() if self._boot is not None else None
 
     def gap_check(self, kind: str, now_wall: float, plan: Plan | None = None) -> str | None:
         """None when a session of ``kind`` ("ice", "heat", "ice_then_heat") may start
@@ -568,7 +665,9 @@ class Journal:
                         ago=spoken_duration(max(0.0, now_wall - last)),
                         gap=cfg.spoken_gap(phase.kind),
                         wait=spoken_wait(wait),
-                        time=spoken_clock_time(ceil_to_minute(allowed_start), self._tz),
+                        time=spoken_clock_time(
+                            ceil_to_minute(allowed_start), self._tz, reference=now_wall
+                        ),
                     )
             offset += phase.seconds
         return None
@@ -625,7 +724,10 @@ def to_wall(snapshot: TimerSnapshot, wall: float, clock_time: float) -> float:
 
 
 def open_journal(
-    data_dir: Path, config: SessionConfig | None = None, tz: tzinfo | None = None
+    data_dir: Path,
+    config: SessionConfig | None = None,
+    tz: tzinfo | None = None,
+    boot: BootClock | None = None,
 ) -> Journal:
     """Open (or create) ``data_dir/journal.sqlite3``.
 
@@ -678,7 +780,7 @@ def open_journal(
             f"The session journal {path} is damaged ({exc}). Sessions will not be "
             "remembered: move the file aside or delete it, and a new one will be started."
         ) from exc
-    journal = Journal(conn, path, config, tz)
+    journal = Journal(conn, path, config, tz, boot)
     if damage is not None:
         journal.warnings.append(damage)
     return journal
