@@ -230,9 +230,8 @@ def test_newer_journal_is_left_untouched_and_the_session_runs_in_memory(tmp_path
     wav = tmp_path / "wav"
     result = _run(
         tmp_path,
-        "--text", "--mute", "--save-speech", str(wav), "--clock-speed", "400",
-        "--data-dir", str(data),
-        stdin=ICE + "@925 done\n",
+        "--text", "--mute", "--save-speech", str(wav), "--data-dir", str(data),
+        stdin=ICE + "stop\n",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "written by a newer heat-or-ice (format 99); I left it untouched" in result.stderr
@@ -247,10 +246,7 @@ def test_newer_journal_is_left_untouched_and_the_session_runs_in_memory(tmp_path
 
 def test_history_works_on_a_read_only_folder(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    done = _run(
-        tmp_path, "--text", "--mute", "--clock-speed", "400", "--data-dir", str(data),
-        stdin=ICE + "@925 done\n",
-    )  # fmt: skip
+    done = _run(tmp_path, "--text", "--mute", "--data-dir", str(data), stdin=ICE + "stop\n")
     assert done.returncode == 0, done.stderr
     for path in data.iterdir():
         path.chmod(0o444)
@@ -272,7 +268,7 @@ def test_history_works_on_a_read_only_folder(tmp_path: Path) -> None:
     finally:
         data.chmod(0o755)
     assert result.returncode == 0, result.stderr
-    assert "completed" in result.stdout and "ice" in result.stdout
+    assert "stopped" in result.stdout and "ice" in result.stdout
     assert sorted(p.name for p in data.iterdir()) == sorted(
         ["journal.sqlite3", "heat-or-ice.log", "heat-or-ice.lock"]
     )  # nothing created

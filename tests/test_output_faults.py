@@ -22,7 +22,7 @@ from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import RecordingSpeaker
 from voice_assistant.streams import GuardedStream
 
-ICE = "no\n" * 6 + "two days ago\nyes\nstart\n@925 done\n"
+ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
 NO_TRACE = ("Traceback", "BrokenPipe", "Exception ignored")
 
 
@@ -55,7 +55,7 @@ def test_stdout_pipe_closed_after_first_line_keeps_speaking_and_journaling(
     """``heat-or-ice --text ... | head -1``: the reader goes away after one line."""
     wav, data = tmp_path / "wav", tmp_path / "data"
     command = [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--json"]
-    command += ["--save-speech", str(wav), "--clock-speed", "400", "--data-dir", str(data)]
+    command += ["--save-speech", str(wav), "--clock-speed", "1000", "--data-dir", str(data)]
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
@@ -83,7 +83,7 @@ def test_stdout_closed_from_the_start_keeps_speaking_and_journaling(tmp_path: Pa
     """``heat-or-ice ... >&-``: no stdout at all; the journal must not become fd 1."""
     wav, data = tmp_path / "wav", tmp_path / "data"
     command = [sys.executable, "-m", "voice_assistant", "--text", "--mute"]
-    command += ["--save-speech", str(wav), "--clock-speed", "400", "--data-dir", str(data)]
+    command += ["--save-speech", str(wav), "--clock-speed", "1000", "--data-dir", str(data)]
     result = subprocess.run(
         ["sh", "-c", 'exec "$@" >&-', "sh", *command],
         input=ICE,
