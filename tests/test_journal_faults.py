@@ -122,7 +122,9 @@ def test_write_failure_is_said_once_aloud_and_the_timer_goes_on(
         clock.set(now)
         assistant.tick()
     failed = [text for text in speaker.spoken if text.startswith(FULL)]
-    assert len(failed) == 1 and sink.notices.count(failed[0]) == 1  # spoken and printed, once
+    assert failed == [script.device_messages["journal_failed_spoken"]]  # spoken once, short
+    printed = [text for text in sink.notices if text.startswith(FULL)]
+    assert len(printed) == 1 and "attempt to write a readonly database" in printed[0]
     said = speaker.spoken[speaker.spoken.index(failed[0]) :]
     assert any(text.startswith("Halfway") for text in said)
     assert any(text.startswith("Time's up") for text in said)
@@ -198,7 +200,7 @@ def test_damaged_wal_after_kill_9_is_reported_in_words(tmp_path: Path) -> None:
     assert len(copies) == 1 and copies[0].read_bytes() == bytes(damaged)
     assert str(copies[0]) in result.stderr
     spoken = sorted(p.name for p in wav.glob("*.wav"))
-    assert "the-session-journal" in spoken[0]  # said aloud before the greeting
+    assert "the-session-history-was-damaged" in spoken[0]  # said aloud before the greeting
     assert "hello" in spoken[1]
 
 

@@ -241,13 +241,14 @@ class Teller:
         self.speaker = speaker
         self.gate: VoiceListener | None = None
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, spoken: str | None = None) -> None:
+        """Print ``text``; speak ``spoken`` (a version without file paths) or ``text``."""
         self.sink.notice(text)
         gate = self.gate
         if gate is not None:
             gate.mute(True)
         try:
-            self.speaker.say(text)
+            self.speaker.say(spoken or text)
         except (AssistantError, OSError, RuntimeError) as exc:  # printed already
             log.warning("could not say %r: %s", text, exc)
         finally:
@@ -260,24 +261,32 @@ def open_safe_journal(
     config: SessionConfig,
     script: DialogScript,
     sink: TurnSink,
-    tell: Callable[[str], None] | None = None,
+    tell: Teller | None = None,
     lock: DataFolderLock | None = None,
 ) -> SafeJournal:
     """The journal in the data folder; in memory (said once) when that is impossible.
 
-    Problems are said with ``tell`` (printed and spoken; printed only by default).
+    Problems are said with ``tell`` (printed in full, spoken in short; printed only
+    by default).
     With the data folder's ``lock``, what a full disk kept out of the journal last
     time is put back first, and kept in the lock's note if it happens this time.
     """
-    say = tell or sink.notice
     messages = script.device_messages
+
+    def say(text: str, spoken_key: str | None = None) -> None:
+        if tell is None:
+            sink.notice(text)
+        else:
+            tell(text, messages[spoken_key] if spoken_key else None)
+
     try:
         journal = open_journal(data_dir, config, boot=boot_time)
     except AssistantError as exc:
-        say(messages["journal_unavailable"].format(detail=str(exc).rstrip(".")))
+        detail = str(exc).rstrip(".")
+        say(messages["journal_unavailable"].format(detail=detail), "journal_unavailable_spoken")
         journal = Journal.in_memory(config)
     for warning in journal.warnings:
-        say(messages["journal_damaged"].format(detail=warning))
+        say(messages["journal_damaged"].format(detail=warning), "journal_damaged_spoken")
     note = None
     if lock is not None and lock.held:
         if journal.path is not None and lock.previous.get("unsaved"):
@@ -286,7 +295,9 @@ def open_safe_journal(
         def note(unsaved: dict[str, Any] | None) -> bool:
             return lock.note(unsaved=unsaved)
 
-    return SafeJournal(journal, say, messages["journal_failed"], note)
+    return SafeJournal(
+        journal, lambda text: say(text, "journal_failed_spoken"), messages["journal_failed"], note
+    )
 
 
 def _restore_unsaved(
