@@ -6,7 +6,11 @@ said. On start the assistant asks ``find_interrupted`` whether the last session
 ended without an end, and tells the user to take the pack off.
 
 Wall times (Unix seconds) come from the caller; the timer's clock times in a
-snapshot are converted with ``wall - (snapshot.now - t)``.
+snapshot are converted with ``wall - (snapshot.now - t)``. Each write of a
+session also stores the boot id and time since boot (``clock_marks``), so gap
+checks survive the wall clock being changed (see ``_effective``). A session
+stopped by a signal is closed as "interrupted" and said once at the next start
+(``told``).
 """
 
 from __future__ import annotations
