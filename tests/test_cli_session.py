@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from support import REPO, json_turns, run_cli
 
 ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
@@ -113,3 +114,30 @@ def test_whole_ice_session_at_high_speed(tmp_path: Path) -> None:
     assert main_events == ["start", "halfway", "one_minute", "times_up", "plan_done"]
     history = run_cli("history", "--data-dir", str(tmp_path))
     assert "completed" in history.stdout.lower() and "ice" in history.stdout.lower()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_mid_session_is_reported_at_the_next_start_once(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    process = start_session(tmp_path, speed=20)
+    read_until(process, "start")
+    time.sleep(1.5)  # 30 clock seconds into the ice
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "Take the ice off now" in json_turns(out)[-1]["say"]
+    assert "Traceback" not in err
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        assert db.execute("SELECT ended_how FROM sessions").fetchall() == [("interrupted",)]
+
+    again = run_cli("--text", "--mute", "--json", "--data-dir", str(tmp_path), stdin="stop\n")
+    turns = json_turns(again.stdout)
+    assert turns[0]["state"] == "notice", turns[0]
+    said = turns[0]["say"]
+    assert said.startswith("Your ice session was interrupted ") and " ago, with " in said
+    assert "minutes left." in said and said.endswith("If a pack is still on, take it off now.")
+    assert turns[1]["state"] == "greeting"
+
+    third = run_cli("--text", "--mute", "--json", "--data-dir", str(tmp_path), stdin="stop\n")
+    assert json_turns(third.stdout)[0]["state"] == "greeting"  # said once, not every start

@@ -193,6 +193,6 @@ def test_waits_round_up_and_clock_times() -> None:
     assert spoken_clock_time(WALL0 + 4 * 3600, UTC) == "12 pm"
     assert spoken_clock_time(WALL0 + 16 * 3600 + 5 * 60, UTC) == "12:05 am"
     assert spoken_clock_time(WALL0 + 16 * 3600 + 5 * 60, UTC, reference=WALL0) == (
-        "12:05 am tomorrow"
+        "tomorrow at 12:05 am"
     )
-    assert spoken_clock_time(WALL0 + 3 * 86400, UTC, reference=WALL0) == "8 am on Monday"
+    assert spoken_clock_time(WALL0 + 3 * 86400, UTC, reference=WALL0) == "on Monday at 8 am"

@@ -8,8 +8,9 @@ import os
 import queue
 import signal
 import sys
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -34,11 +35,14 @@ from voice_assistant.events import (
     Transcript,
     Vocabulary,
 )
+from voice_assistant.lock import AlreadyRunning, DataFolderLock
 from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.recognizer_loader import BackgroundRecognizer, prepare_vocabulary
+from voice_assistant.session.boot_clock import boot_time
 from voice_assistant.session.controller import SessionController
-from voice_assistant.session.journal import Journal, open_journal
+from voice_assistant.session.journal import Journal, open_journal, open_journal_readonly
+from voice_assistant.session.numbers import spoken_clock_time
 from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
@@ -83,19 +87,19 @@ LOG_FILE = "heat-or-ice.log"
 
 
 def _log_to_file(data_dir: Path, level_name: str = "INFO") -> None:
-    """Keep a small log in the data folder, as detailed as ``[debug] log_level`` asks.
+    """Keep a small, private log in the data folder, as detailed as ``[debug] log_level`` asks.
 
     Silently skipped when it can't be written. The terminal keeps its own threshold
     (errors only, or everything with --verbose).
     """
-    from logging.handlers import RotatingFileHandler
+    from voice_assistant.privacy import PrivateRotatingFileHandler, private_folder
 
     level = logging.getLevelName(level_name.upper())
     if not isinstance(level, int):
         level = logging.INFO
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
+        private_folder(data_dir)
+        handler = PrivateRotatingFileHandler(
             data_dir / LOG_FILE, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
         )
     except OSError:
@@ -160,7 +164,11 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
-    journal = open_safe_journal(settings.data_dir, session_config, script, sink)
+    lock = _claim_data_folder(settings.data_dir, script, sink, speaker)
+    if lock is None:
+        return EXIT_MISSING
+    tell = Teller(sink, speaker)
+    journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
     _install_signal_handlers(inbox)
     transcribe = None
     listener: VoiceListener | None = None
@@ -177,6 +185,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     else:
         typing = _on_terminal() or not settings.wake
         listener = _start_microphone(settings, script, sink, speaker, holder.current, inbox, typing)
+        tell.gate = listener
         if listener is None:
             if not typing:  # always-on under systemd: exit so Restart=on-failure tries again
                 return EXIT_MISSING
@@ -219,6 +228,28 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     return make_assistant().run(inbox)
 
 
+def _claim_data_folder(
+    data_dir: Path, script: DialogScript, sink: TurnSink, speaker: Speaker
+) -> DataFolderLock | None:
+    """Lock the data folder; None after saying (printed and spoken) that another copy has it.
+
+    Nothing in the journal is touched before this, so a second start never marks
+    the first one's live session as interrupted.
+    """
+    lock = DataFolderLock(data_dir)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        if exc.pid is None:
+            message = script.device_messages["already_running_unknown"]
+        else:
+            message = script.device_messages["already_running"].format(pid=exc.pid)
+        sink.notice(message)
+        speaker.say(message)
+        return None
+    return lock
+
+
 class _VocabularyHolder:
     """Lets the microphone thread follow whichever assistant (or wake loop) is current."""
 
@@ -229,18 +260,94 @@ class _VocabularyHolder:
         return self.source()
 
 
+class Teller:
+    """Says a message about the product itself: printed (stderr) and spoken, with the
+    microphone muted meanwhile. For problems the user must hear, not only read."""
+
+    def __init__(self, sink: TurnSink, speaker: Speaker) -> None:
+        self.sink = sink
+        self.speaker = speaker
+        self.gate: VoiceListener | None = None
+
+    def __call__(self, text: str, spoken: str | None = None) -> None:
+        """Print ``text``; speak ``spoken`` (a version without file paths) or ``text``."""
+        self.sink.notice(text)
+        gate = self.gate
+        if gate is not None:
+            gate.mute(True)
+        try:
+            self.speaker.say(spoken or text)
+        except (AssistantError, OSError, RuntimeError) as exc:  # printed already
+            log.warning("could not say %r: %s", text, exc)
+        finally:
+            if gate is not None:
+                gate.mute(False)
+
+
 def open_safe_journal(
-    data_dir: Path, config: SessionConfig, script: DialogScript, sink: TurnSink
+    data_dir: Path,
+    config: SessionConfig,
+    script: DialogScript,
+    sink: TurnSink,
+    tell: Teller | None = None,
+    lock: DataFolderLock | None = None,
 ) -> SafeJournal:
-    """The journal in the data folder; in memory (said once) when that is impossible."""
+    """The journal in the data folder; in memory (said once) when that is impossible.
+
+    Problems are said with ``tell`` (printed in full, spoken in short; printed only
+    by default).
+    With the data folder's ``lock``, what a full disk kept out of the journal last
+    time is put back first, and kept in the lock's note if it happens this time.
+    """
+    messages = script.device_messages
+
+    def say(text: str, spoken_key: str | None = None) -> None:
+        if tell is None:
+            sink.notice(text)
+        else:
+            tell(text, messages[spoken_key] if spoken_key else None)
+
     try:
-        journal = open_journal(data_dir, config)
+        journal = open_journal(data_dir, config, boot=boot_time)
     except AssistantError as exc:
-        sink.notice(
-            script.device_messages["journal_unavailable"].format(detail=str(exc).rstrip("."))
-        )
+        detail = str(exc).rstrip(".")
+        say(messages["journal_unavailable"].format(detail=detail), "journal_unavailable_spoken")
         journal = Journal.in_memory(config)
-    return SafeJournal(journal, sink.notice, script.device_messages["journal_failed"])
+    for warning in journal.warnings:
+        say(messages["journal_damaged"].format(detail=warning), "journal_damaged_spoken")
+    note = None
+    if lock is not None and lock.held:
+        if journal.path is not None and lock.previous.get("unsaved"):
+            _restore_unsaved(journal, lock, config, messages, say)
+
+        def note(unsaved: dict[str, Any] | None) -> bool:
+            return lock.note(unsaved=unsaved)
+
+    return SafeJournal(
+        journal, lambda text: say(text, "journal_failed_spoken"), messages["journal_failed"], note
+    )
+
+
+def _restore_unsaved(
+    journal: Journal,
+    lock: DataFolderLock,
+    config: SessionConfig,
+    messages: Mapping[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """The last run's disk filled up: record what it knew, and say so honestly."""
+    try:
+        restored = journal.restore_unsaved(lock.previous["unsaved"])
+    except AssistantError as exc:
+        log.warning("could not restore the unsaved session: %s", exc)
+        return  # the note stays for the next start
+    lock.note(unsaved=None)
+    session = config.session_name(restored.kind)
+    if restored.ended_how is None:
+        say(messages["journal_lost_end"].format(session=session))
+        return
+    ended = spoken_clock_time(restored.last_seen, reference=time.time())
+    say(messages["journal_restored_end"].format(session=session, time=ended))
 
 
 def build_assistant(
@@ -255,7 +362,7 @@ def build_assistant(
     conversation_id = uuid.uuid4().hex
 
     def check_gap(recommendation: Recommendation) -> str | None:
-        return journal.gap_check(recommendation.kind, clock.wall_time())  # type: ignore[no-any-return]
+        return journal.gap_check(recommendation.kind, clock.wall_time())
 
     options = ConversationOptions(
         plans=config.plan_steps(),
@@ -456,7 +563,7 @@ def _install_signal_handlers(inbox: queue.Queue[object]) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         inbox.put(Shutdown(reason=signal.Signals(signum).name))
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
         signal.signal(sig, handler)
 
 
@@ -491,7 +598,7 @@ def _history(settings: Settings, limit: int) -> int:
     from voice_assistant.session.history import format_history
 
     config = load_session_config(paths.dialogs_dir() / "session.yaml")
-    journal = open_journal(settings.data_dir, config)
+    journal = open_journal_readonly(settings.data_dir, config)  # read-only folders, too
     print(format_history(journal.history(limit), config))
     return EXIT_OK
 

@@ -56,7 +56,8 @@ text and JSON modes:
 
 settings: flags override the settings file (see --config); the README lists
 every key. Exit codes: 0 done (also after stop or end of input), 1 something
-essential is missing, 2 bad command line or unusable dialog files.
+essential is missing or another heat-or-ice is using the data folder, 2 bad
+command line or unusable dialog files.
 
 This is not medical care. If you have new numbness between your legs, bladder
 or bowel trouble, or weak legs, call emergency services.
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Accepted after the command too ("heat-or-ice history --data-dir X").
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="journal folder")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help="journal folder")
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
@@ -177,7 +178,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="run the session clock N times faster, up to 1000 (demos and tests)",
     )
-    other.add_argument("--data-dir", type=Path, help="folder for the session journal and log")
+    other.add_argument("--data-dir", help="folder for the session journal and log")
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
     other.add_argument("--dialogs", type=Path, help=argparse.SUPPRESS)
     other.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -207,6 +208,9 @@ def _clip_argument(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from voice_assistant.streams import guard_standard_streams
+
+    guard_standard_streams()  # a closed or broken stdout/stderr stops printing only
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["models"]:  # its own sub-parser, including its --help
         from voice_assistant import paths

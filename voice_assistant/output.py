@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
+from voice_assistant.streams import write_line
+
 
 @dataclass(frozen=True)
 class TurnRecord:
@@ -42,34 +44,38 @@ class TurnSink(Protocol):
         """A message about the product itself (devices, setup), not the dialog."""
 
 
-class PlainSink:
-    """Prints what the assistant says, one utterance per line (screen-reader friendly)."""
+class _StreamSink:
+    """Printing is independent of speaking: a stream that fails (closed pipe,
+    ``| head -1``, full disk) is dropped after the first failure, silently, and
+    the assistant goes on speaking, timing and journaling."""
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
+        self.out: TextIO | None = out or sys.stdout
+        self.err: TextIO | None = err or sys.stderr
+
+    def _print(self, text: str) -> None:
+        if self.out is not None and not write_line(self.out, text):
+            self.out = None
+
+    def notice(self, text: str) -> None:
+        if self.err is not None and not write_line(self.err, text):
+            self.err = None
+
+
+class PlainSink(_StreamSink):
+    """Prints what the assistant says, one utterance per line (screen-reader friendly)."""
 
     def turn(self, record: TurnRecord) -> None:
         if record.say:
-            print(record.say, file=self.out, flush=True)
-
-    def notice(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+            self._print(record.say)
 
 
-class JsonSink:
+class JsonSink(_StreamSink):
     """One JSON object per assistant turn on stdout; notices go to stderr."""
-
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
 
     def turn(self, record: TurnRecord) -> None:
         # ASCII escapes: valid UTF-8 whatever the terminal encoding or the text heard.
-        print(json.dumps(record.as_json(), ensure_ascii=True), file=self.out, flush=True)
-
-    def notice(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        self._print(json.dumps(record.as_json(), ensure_ascii=True))
 
 
 class MemorySink:

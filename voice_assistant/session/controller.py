@@ -131,7 +131,9 @@ class SessionController:
         return self._speak(events, now)
 
     def interrupt(self, now: float) -> list[Turn]:
-        """Ctrl-C or SIGTERM: tell the user to take the pack off; journal it as interrupted."""
+        """Ctrl-C, SIGTERM or SIGHUP: tell the user to take the pack off; journal it as
+        interrupted, with the timer as it was, for the next start to report."""
+        before = self.timer.to_snapshot(now)
         events = self.timer.stop(now)
         turns = self._speak(events, now, record=False)
         if self.session_id is not None:
@@ -140,6 +142,7 @@ class SessionController:
                 self.timer.to_snapshot(now),
                 self.clock.wall_time(),
                 "interrupted",
+                last_seen=before,
             )
         return turns
 

@@ -109,8 +109,9 @@ def ceil_to_minute(wall: float) -> float:
 def spoken_clock_time(
     wall: float, tz: tzinfo | None = None, *, reference: float | None = None
 ) -> str:
-    """Unix time -> "4:35 pm" (or "4 pm"), with " tomorrow" when it falls on the day
-    after ``reference`` (or a weekday name further out). espeak-ng reads "4:35 pm" well.
+    """Unix time -> "4:35 pm" (or "4 pm"); "tomorrow at 4:35 pm" when it falls on the
+    day after ``reference``, "on Monday at 8 am" further out, so a person can act on it
+    past midnight. espeak-ng reads "4:35 pm" well.
     """
     when = datetime.fromtimestamp(wall, tz)
     hour = when.hour % 12 or 12
@@ -120,7 +121,7 @@ def spoken_clock_time(
         return text
     days = (when.date() - datetime.fromtimestamp(reference, tz).date()).days
     if days == 1:
-        return f"{text} tomorrow"
+        return f"tomorrow at {text}"
     if days > 1:
-        return f"{text} on {when.strftime('%A')}"
+        return f"on {when.strftime('%A')} at {text}"
     return text

@@ -1,8 +1,14 @@
 """A journal that never stops the assistant: on a write failure it says so once and goes on.
 
 A full or read-only disk must not silence a running timer. After the first
-failure the session continues in memory (nothing more is saved) and the user
-is told once, in words, what happened and what to do.
+failure the session continues in memory and the user is told once, in words
+(printed and spoken), what happened and what to do.
+
+So that the next start reports the true state rather than a false
+"interrupted", what the journal could not save about the running session is
+kept in a small note (``note``: the lock file's note, rewritten in place, so it
+needs no new disk space). The next start puts it into the journal
+(:meth:`Journal.restore_unsaved`).
 """
 
 from __future__ import annotations
@@ -13,20 +19,33 @@ from collections.abc import Callable
 from typing import Any
 
 from voice_assistant.errors import JournalError
-from voice_assistant.session.journal import Journal
+from voice_assistant.session.journal import Journal, to_wall
+from voice_assistant.session.plans import Plan
+from voice_assistant.session.timer import TimerSnapshot
 
 log = logging.getLogger(__name__)
+
+NoteWriter = Callable[[dict[str, Any] | None], bool]
+_SKIPPED_AFTER_FAILURE = {"record_event", "heartbeat", "end_session", "record_answers"}
 
 
 class SafeJournal:
     """Forwards to a real journal; after a failure, to an in-memory one."""
 
-    def __init__(self, journal: Journal, notify: Callable[[str], None], template: str) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        notify: Callable[[str], None],
+        template: str,
+        note: NoteWriter | None = None,
+    ) -> None:
         self.journal = journal
         self.notify = notify
         self.template = template
+        self.note = note
         self.failed = False
-        self._id_map: dict[int, int] = {}
+        self.real = journal  # still readable on a full disk: gap checks keep using it
+        self._sessions: dict[int, dict[str, Any]] = {}  # id -> kind, plan, started
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.journal, name)
@@ -38,19 +57,116 @@ class SafeJournal:
                 return getattr(self.journal, name)(*args, **kwargs)
             except (JournalError, sqlite3.Error, OSError) as exc:
                 self._fail(exc)
-                if name in {"begin_session"}:
-                    return getattr(self.journal, name)(*args, **kwargs)
-                if name in {
-                    "record_event",
-                    "heartbeat",
-                    "end_session",
-                    "record_answers",
-                    "mark_interrupted",
-                }:
+                if name in _SKIPPED_AFTER_FAILURE or name == "mark_interrupted":
                     return None
                 return getattr(self.journal, name)(*args, **kwargs)
 
         return call
+
+    def gap_check(self, kind: str, now_wall: float, plan: Plan | None = None) -> str | None:
+        """Refuse when either the journal or (after a failure) the in-memory one says so."""
+        refusal = self.journal.gap_check(kind, now_wall, plan)
+        if refusal is None and self.real is not self.journal:
+            try:
+                refusal = self.real.gap_check(kind, now_wall, plan)
+            except (JournalError, sqlite3.Error) as exc:
+                log.warning("could not read the journal for the gap check: %s", exc)
+        return refusal
+
+    # --- the running session: remember what could not be saved ---------------------------
+
+    def begin_session(
+        self, kind: str, plan: Plan, wall: float, conversation_id: str | None = None
+    ) -> int:
+        try:
+            session_id = self.journal.begin_session(kind, plan, wall, conversation_id)
+            saved = not self.failed
+        except (JournalError, sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+            session_id = self.journal.begin_session(kind, plan, wall, conversation_id)
+            saved = False
+        self._sessions[session_id] = {
+            "kind": kind,
+            "plan": plan.to_json(),
+            "started": wall,
+            "saved": saved,
+        }
+        if not saved:
+            self._remember(session_id, None, wall, None)
+        return session_id
+
+    def record_event(
+        self, session_id: int, snapshot: TimerSnapshot, wall: float, *rest: Any
+    ) -> None:
+        self._forward("record_event", session_id, snapshot, wall, *rest)
+        how = snapshot.ended_how if snapshot.status == "finished" else None
+        self._remember(session_id, snapshot, wall, how)
+
+    def heartbeat(self, session_id: int, snapshot: TimerSnapshot, wall: float) -> None:
+        self._forward("heartbeat", session_id, snapshot, wall)
+        self._remember(session_id, snapshot, wall, None)
+
+    def end_session(
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot,
+        wall: float,
+        how: str | None = None,
+        last_seen: TimerSnapshot | None = None,
+    ) -> None:
+        self._forward("end_session", session_id, snapshot, wall, how, last_seen)
+        ended_how = how or snapshot.ended_how or "completed"
+        self._remember(session_id, last_seen or snapshot, wall, ended_how, final=snapshot)
+
+    def _forward(self, name: str, *args: Any) -> None:
+        try:
+            getattr(self.journal, name)(*args)
+        except (JournalError, sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+
+    def _remember(
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot | None,
+        wall: float,
+        how: str | None,
+        final: TimerSnapshot | None = None,
+    ) -> None:
+        """After a failure, keep the note up to date with what the journal lacks."""
+        session = self._sessions.get(session_id)
+        if not self.failed or self.note is None or session is None:
+            return
+        unsaved: dict[str, Any] = {
+            "session": session_id if session["saved"] else None,
+            "kind": session["kind"],
+            "plan": session["plan"],
+            "started": session["started"],
+            "wall": wall,
+            "how": how,
+        }
+        if snapshot is not None:
+            unsaved["progress"] = [
+                snapshot.phase_index,
+                snapshot.phase,
+                snapshot.status,
+                snapshot.awaiting,
+                snapshot.planned_seconds,
+                snapshot.elapsed,
+                snapshot.remaining,
+            ]
+            phases_from = final or snapshot
+            unsaved["phases"] = [
+                [
+                    r.index,
+                    None if r.started is None else to_wall(phases_from, wall, r.started),
+                    None if r.ended is None else to_wall(phases_from, wall, r.ended),
+                    r.ended_how,
+                    r.seconds,
+                ]
+                for r in phases_from.phases
+            ]
+        if not self.note(unsaved):
+            log.warning("could not keep a note of the unsaved session either")
 
     def _fail(self, exc: BaseException) -> None:
         log.warning("journal write failed: %s", exc)
