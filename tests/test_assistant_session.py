@@ -105,7 +105,7 @@ def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
     assert any("take the ice off now" in say for say in texts)
     assert any("Now rest for twenty minutes" in say for say in texts)
     assert "Fifteen minutes of heat, starting now." in texts
-    assert any("next ice is allowed from" in say for say in texts)
+    assert any("next ice can start at" in say for say in texts)
     assert rig.assistant.done
     history = rig.journal.history(5)
     assert len(history) == 1

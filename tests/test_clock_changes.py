@@ -56,9 +56,9 @@ def test_clock_turned_back_a_day_never_blocks_for_a_day(
     journal = _ice_session(tmp_path, config, boot=None)  # another boot: only wall times
     refusal = journal.gap_check("ice", ICE_END - DAY)  # "the last ice ended tomorrow"
     assert refusal is not None
-    assert "Please wait two hours more" in refusal  # the full gap from now, no more
+    assert "can start in two hours," in refusal  # the full gap from now, no more
     assert "day" not in refusal
-    assert "ended a few seconds ago" in refusal
+    assert "You used ice a few seconds ago" in refusal
     assert journal.gap_check("ice", ICE_END - DAY + 2 * HOUR) is None
 
 
@@ -71,8 +71,8 @@ def test_clock_jumped_forward_in_the_same_boot_does_not_skip_the_gap(
     now = ICE_END + 5 * HOUR + 30 * 60  # ... but the wall clock jumped five hours ahead
     refusal = journal.gap_check("ice", now)
     assert refusal is not None
-    assert "the last ice ended thirty minutes ago" in refusal
-    assert "Please wait an hour and a half more" in refusal
+    assert "You used ice thirty minutes ago" in refusal
+    assert "can start in an hour and a half," in refusal
     boot.seconds += 90 * 60
     assert journal.gap_check("ice", now + 90 * 60) is None
 
@@ -84,7 +84,7 @@ def test_clock_turned_back_in_the_same_boot_counts_the_real_gap(
     journal = _ice_session(tmp_path, config, boot)
     boot.seconds += 90 * 60  # really ninety minutes later, the clock set back three hours
     refusal = journal.gap_check("ice", ICE_END - 3 * HOUR + 90 * 60)
-    assert refusal is not None and "Please wait thirty minutes more" in refusal
+    assert refusal is not None and "can start in thirty minutes," in refusal
     boot.seconds += 30 * 60
     assert journal.gap_check("ice", ICE_END - 3 * HOUR + 2 * HOUR) is None
 
@@ -94,7 +94,7 @@ def test_a_reboot_falls_back_to_wall_times(tmp_path: Path, config: SessionConfig
     journal = _ice_session(tmp_path, config, boot)
     boot.boot_id, boot.seconds = "boot-b", 60.0  # rebooted: boot times are not comparable
     refusal = journal.gap_check("ice", ICE_END + HOUR)
-    assert refusal is not None and "Please wait an hour more" in refusal
+    assert refusal is not None and "can start in an hour," in refusal
     assert journal.gap_check("ice", ICE_END + 2 * HOUR) is None
 
 
@@ -115,9 +115,7 @@ def test_refusal_past_midnight_says_tomorrow(tmp_path: Path, config: SessionConf
     run_session(journal, config, "ice", clock, until=2000)  # off at 11:15:05 pm
     refusal = journal.gap_check("ice", WALL0 + 15 * HOUR + 45 * 60)  # asked at 11:45 pm
     assert refusal is not None
-    assert refusal.endswith(
-        "Please wait an hour and thirty-one minutes more, until tomorrow at 1:16 am."
-    )
+    assert refusal.endswith("can start in an hour and thirty-one minutes, tomorrow at 1:16 am.")
 
 
 def test_real_boot_clock_reads_this_machine() -> None:

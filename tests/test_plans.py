@@ -196,3 +196,5 @@ def test_waits_round_up_and_clock_times() -> None:
         "tomorrow at 12:05 am"
     )
     assert spoken_clock_time(WALL0 + 3 * 86400, UTC, reference=WALL0) == "on Monday at 8 am"
+    assert spoken_clock_time(WALL0 + 60, UTC, reference=WALL0) == "at 8:01 am"
+    assert spoken_clock_time(WALL0 - 86400, UTC, reference=WALL0) == "yesterday at 8 am"

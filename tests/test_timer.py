@@ -87,7 +87,7 @@ def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> No
             "plan_done",
             # ice ended 08:15:05 + 2 h; heat ended 08:50:12 + 1 h (rounded up).
             f"Good, the heat is off. {PLAN_DONE} "
-            "The next ice is allowed from 10:16 am. The next heat is allowed from 9:51 am.",
+            "The next ice can start at 10:16 am. The next heat can start at 9:51 am.",
         ),
     ]
     assert [e.needs_confirmation for e in events].count(True) == 3
@@ -116,7 +116,7 @@ def test_times_up_repeats_for_a_bounded_time_then_final_chime(config: SessionCon
     assert tail[-2].text == (
         "I'll stop reminding you now. If the ice is still on, take it off straight away."
     )
-    assert tail[-1].text == f"{PLAN_DONE} The next ice is allowed from 10:20 am."
+    assert tail[-1].text == f"{PLAN_DONE} The next ice can start at 10:20 am."
     assert timer.state.ended_how == "completed"
     assert timer.to_snapshot(5000).phases[0].ended_how == "unconfirmed"
     assert timer.due_events(9999) == []
@@ -300,7 +300,7 @@ def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
         (
             200,
             "stopped",
-            "Stopping the session. Take the ice off now. The next ice is allowed from 10:04 am.",
+            "Stopping the session. Take the ice off now. The next ice can start at 10:04 am.",
         )
     ]
     assert timer.finished and timer.state.ended_how == "stopped"

@@ -186,6 +186,14 @@ REQUIRED_DEVICE_MESSAGES = (
     "journal_unavailable",
     "unreadable_line",
     "bad_time_line",
+    "journal_failed_spoken",
+    "journal_damaged",
+    "journal_damaged_spoken",
+    "journal_restored_end",
+    "journal_lost_end",
+    "journal_unavailable_spoken",
+    "already_running",
+    "already_running_unknown",
 )
 
 PLACEHOLDERS: Mapping[str, frozenset[str]] = {
@@ -200,6 +208,10 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "devices.no_speaker": frozenset({"detail"}),
     "devices.journal_failed": frozenset({"detail"}),
     "devices.journal_unavailable": frozenset({"detail"}),
+    "devices.journal_damaged": frozenset({"detail"}),
+    "devices.journal_restored_end": frozenset({"session", "time"}),
+    "devices.journal_lost_end": frozenset({"session"}),
+    "devices.already_running": frozenset({"pid"}),
     "devices.unreadable_line": frozenset({"line"}),
     "devices.bad_time_line": frozenset({"line", "problem"}),
 }

@@ -109,9 +109,12 @@ def ceil_to_minute(wall: float) -> float:
 def spoken_clock_time(
     wall: float, tz: tzinfo | None = None, *, reference: float | None = None
 ) -> str:
-    """Unix time -> "4:35 pm" (or "4 pm"); "tomorrow at 4:35 pm" when it falls on the
-    day after ``reference``, "on Monday at 8 am" further out, so a person can act on it
-    past midnight. espeak-ng reads "4:35 pm" well.
+    """Unix time -> "4:35 pm" (or "4 pm"), espeak-ng reads it well.
+
+    With a ``reference`` (now) it is a phrase a person can act on, day included:
+    "at 4:35 pm" the same day, "tomorrow at 1:16 am" past midnight, "on Monday at
+    8 am" further out, "yesterday at 11 pm" the day before; templates put it
+    straight after the verb ("can start {time}").
     """
     when = datetime.fromtimestamp(wall, tz)
     hour = when.hour % 12 or 12
@@ -119,6 +122,14 @@ def spoken_clock_time(
     text = f"{hour} {suffix}" if when.minute == 0 else f"{hour}:{when.minute:02d} {suffix}"
     if reference is None:
         return text
+    days = (when.date() - datetime.fromtimestamp(reference, tz).date()).days
+    if days == 0:
+        return f"at {text}"
+    if days == 1:
+        return f"tomorrow at {text}"
+    if days == -1:
+        return f"yesterday at {text}"
+    return f"on {when.strftime('%A')} at {text}"
     days = (when.date() - datetime.fromtimestamp(reference, tz).date()).days
     if days == 1:
         return f"tomorrow at {text}"

@@ -656,7 +656,7 @@ class SessionTimer:
         return [self._event(kind, t, text)]
 
     def _next_allowed_text(self, t: float) -> str:
-        """ "The next ice is allowed from 4:35 pm." for each kind used so far."""
+        """ "The next ice can start at 4:35 pm." for each kind used so far."""
         last_end: dict[str, float] = {}
         for record in self._records:
             if record.phase == "rest" or record.started is None:
