@@ -15,10 +15,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from voice_assistant.dialog.understanding import Lexicon
 from voice_assistant.errors import DialogDataError
 
 FactValue = bool | str
-FILES = ("triage.yaml", "answers.yaml", "advice.yaml", "messages.yaml", "onset.yaml")
+FILES = (
+    "triage.yaml",
+    "answers.yaml",
+    "advice.yaml",
+    "messages.yaml",
+    "onset.yaml",
+    "understanding.yaml",
+)
 
 
 class _Strict(BaseModel):
@@ -107,6 +115,7 @@ class DialogScript:
     messages: Mapping[str, str | int]
     device_messages: Mapping[str, str]
     onset: OnsetFile
+    lexicon: Lexicon
     source: Path | None = None
 
     def question(self, question_id: str) -> Question:
@@ -174,7 +183,7 @@ def script_from_yaml(texts: Mapping[str, str], directory: Path | None = None) ->
     return script_from_dicts(data, directory)
 
 
-def _parse(model: type[_Strict], name: str, raw: Any, directory: Path | None) -> Any:
+def _parse(model: type[BaseModel], name: str, raw: Any, directory: Path | None) -> Any:
     where = str(directory / name) if directory else name
     try:
         return model.model_validate(raw)
@@ -199,6 +208,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
     advice: AdviceFile = _parse(AdviceFile, "advice.yaml", data["advice.yaml"], directory)
     messages: MessagesFile = _parse(MessagesFile, "messages.yaml", data["messages.yaml"], directory)
     onset: OnsetFile = _parse(OnsetFile, "onset.yaml", data["onset.yaml"], directory)
+    lexicon: Lexicon = _parse(Lexicon, "understanding.yaml", data["understanding.yaml"], directory)
     script = DialogScript(
         greeting=triage.greeting,
         questions=triage.questions,
@@ -210,6 +220,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
         messages=messages.conversation,
         device_messages=messages.devices,
         onset=onset,
+        lexicon=lexicon,
         source=directory,
     )
     _cross_check(script, directory)
@@ -266,6 +277,16 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
                 raise _fail(
                     directory, "triage.yaml", f"{key}.when", f"no question sets fact '{fact}'"
                 )
+    for fact in script.lexicon.screens:
+        if fact not in facts:
+            raise _fail(
+                directory, "understanding.yaml", f"screens.{fact}", "no question sets this fact"
+            )
+    for question_id in script.lexicon.topics:
+        if question_id not in ids:
+            raise _fail(
+                directory, "understanding.yaml", f"topics.{question_id}", "no such question"
+            )
     for name, advice in script.advice.items():
         if advice.kind == "seek_care" and advice.plan is not None:
             raise _fail(directory, "advice.yaml", f"advice.{name}.plan", "seek_care has no plan")
