@@ -20,7 +20,7 @@ from voice_assistant.session.plans import load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, RecordingSpeaker
 
-CLEAR = ["no"] * 6
+CLEAR = ["no"] * 9
 ICE_THEN_HEAT = [*CLEAR, "yesterday", "no", "yes"]  # recent, no swelling, stiff
 ICE = [*CLEAR, "two days ago", "yes"]  # recent, swollen
 HEAT = [*CLEAR, "years", "no", "no"]

@@ -105,7 +105,7 @@ def test_session_keeps_announcing_through_a_device_problem(script) -> None:
     journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")
     assistant = build_assistant(script, config, journal, RecordingSpeaker(), clock, sink)
     assistant.begin()
-    for answer in ["no"] * 6 + ["two days ago", "yes", "start"]:
+    for answer in ["no"] * 9 + ["two days ago", "yes", "start"]:
         assistant.handle(Transcript(answer))
     clock.set(100)
     assistant.handle(DeviceProblem("The microphone stopped working.", fatal=True))

@@ -146,6 +146,10 @@ REQUIRED_MESSAGES = (
     "silent_prompts_before_goodbye",
     "no_answer",
     "input_closed_timing",
+    "correction_noted",
+    "correction_same_advice",
+    "advice_changed",
+    "red_flag_session",
 )
 
 

@@ -102,7 +102,7 @@ class Pattern:
     """One compiled pattern; ``ends(words, start)`` lists where a match can end."""
 
     source: str
-    items: tuple[_Item, ...]
+    items: tuple[_Item, ...] = field(repr=False)
 
     @classmethod
     def compile(cls, source: str) -> Pattern:
@@ -312,11 +312,11 @@ def whole_command(
             for start in range(len(words) - size + 1):
                 if list(words[start : start + size]) != tokens:
                     continue
-                if _covered(words[:start], _frame(lexicon)) and _covered(
-                    words[start + size :], _frame(lexicon)
-                ):
-                    if best is None or size > best[0]:
-                        best = (size, name)
+                if best is not None and size <= best[0]:
+                    continue
+                frame = _frame(lexicon)
+                if _covered(words[:start], frame) and _covered(words[start + size :], frame):
+                    best = (size, name)
     return None if best is None else best[1]
 
 
