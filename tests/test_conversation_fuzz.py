@@ -77,7 +77,7 @@ def reference(facts: dict) -> tuple[str, str | None]:
     return "heat", None
 
 
-CLEAR = [("no", "text", 1.0)] * 6
+CLEAR = [("no", "text", 1.0)] * 9
 conversations = st.one_of(
     st.lists(heard, max_size=30),
     st.lists(heard, max_size=12).map(lambda tail: CLEAR + tail),

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -116,7 +117,21 @@ class Pattern:
             raise PatternError("'...' must stand between words")
         return cls(source, tuple(items))
 
+    @cached_property
+    def _first(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Words (and stems) a match can begin with: a quick test before matching."""
+        literals: set[str] = set()
+        stems: list[str] = []
+        _firsts(self.items, 0, literals, stems)
+        return frozenset(literals), tuple(stems)
+
+    def could_start(self, word: str) -> bool:
+        literals, stems = self._first
+        return word in literals or word.startswith(stems)
+
     def ends(self, words: Sequence[str], start: int) -> set[int]:
+        if start >= len(words) or not self.could_start(words[start]):
+            return set()
         return set(_match(self.items, 0, words, start))
 
     def find(self, words: Sequence[str]) -> Iterator[tuple[int, int]]:
@@ -125,6 +140,21 @@ class Pattern:
             ends = self.ends(words, start)
             if ends:
                 yield start, min(ends)
+
+
+def _firsts(items: Sequence[_Item], index: int, literals: set[str], stems: list[str]) -> bool:
+    """Collect the possible first words from ``items[index:]``; True if it can be empty."""
+    for item in items[index:]:
+        if isinstance(item, _Word):
+            (stems.append if item.stem else literals.add)(item.text)
+            return False
+        if isinstance(item, _Group):
+            empty = item.optional
+            for alternative in item.alternatives:
+                empty = _firsts(alternative, 0, literals, stems) or empty
+            if not empty:
+                return False
+    return True
 
 
 def _match(items: Sequence[_Item], index: int, words: Sequence[str], at: int) -> Iterator[int]:
@@ -243,6 +273,15 @@ class Context:
     commands: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     previous: str | None = None  # the question answered last
 
+    @property
+    def matcher(self) -> PhraseMatcher:
+        return _matcher(tuple(self.answers.items()))
+
+
+@lru_cache(maxsize=64)
+def _matcher(answers: tuple[tuple[str, tuple[str, ...]], ...]) -> PhraseMatcher:
+    return PhraseMatcher(dict(answers))
+
 
 # --- the rules ----------------------------------------------------------------------------
 
@@ -264,7 +303,9 @@ def understand(
     if command is not None:
         return Understanding("command", name=command)
     if context.kind == "session":
-        if _whole(words, lexicon.pack_off, lexicon):
+        done = _phrase_patterns(context.answers.get("done", ()))
+        off = (*lexicon.pack_off, *done)
+        if any(True for _ in _found(words, off)) and _covered(words, (*off, *_frame(lexicon))):
             return Understanding("answer", name="done")
         return UNCLEAR
     if context.kind in ("choice", "onset"):
@@ -353,24 +394,12 @@ def _covered(words: Sequence[str], pieces: Sequence[Pattern]) -> bool:
     return reachable[len(words)]
 
 
-def _whole(words: Sequence[str], patterns: Sequence[Pattern], lexicon: Lexicon) -> bool:
-    """Is the reply one of ``patterns``, with only fillers or polite words around it?"""
-    frame = _frame(lexicon)
-    for pattern in patterns:
-        for start in range(len(words)):
-            if not _covered(words[:start], frame):
-                continue
-            for end in pattern.ends(words, start):
-                if end > start and _covered(words[end:], frame):
-                    return True
-    return False
-
-
-def _phrase_patterns(phrases: Sequence[str]) -> tuple[Pattern, ...]:
+@lru_cache(maxsize=64)
+def _phrase_patterns(phrases: tuple[str, ...]) -> tuple[Pattern, ...]:
     return tuple(Pattern(p, tuple(_Word(w) for w in normalize(p))) for p in phrases if p.strip())
 
 
-def clear_no(words: Sequence[str], no_phrases: Sequence[str], lexicon: Lexicon) -> bool:
+def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon) -> bool:
     """The whole reply is a clear no: no phrases, fillers and polite words only."""
     pieces = (*_phrase_patterns(no_phrases), *lexicon.clear_no, *_frame(lexicon))
     return _covered(words, pieces)
@@ -383,7 +412,7 @@ def _screen_answer(
         return Understanding("answer", name="no")
     if hedged and "unsure" in context.answers:
         return Understanding("answer", name="unsure", hedged=True)
-    names = PhraseMatcher(context.answers).find(" ".join(words)).distinct
+    names = context.matcher.find(" ".join(words)).distinct
     if "unsure" in names:
         return Understanding("answer", name="unsure")
     if "yes" in names and not denied:
@@ -392,7 +421,7 @@ def _screen_answer(
 
 
 def _choice_answer(text: str, context: Context, hedged: bool) -> Understanding:
-    names = PhraseMatcher(context.answers).find(text).names
+    names = context.matcher.find(text).names
     distinct = set(names)
     if len(distinct) == 1:
         return Understanding("answer", name=names[0])
@@ -421,7 +450,7 @@ def _correction(
                     return None
                 target = contexts[about]
                 meaning = understand(
-                    " ".join(rest), Context(**{**target.__dict__, "previous": None}), lexicon
+                    " ".join(rest), replace(target, previous=None), lexicon
                 )
                 if meaning.kind != "answer":
                     return UNCLEAR if meaning.kind == "unclear" else meaning
