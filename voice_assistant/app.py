@@ -10,6 +10,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -233,6 +234,7 @@ def build_assistant(
         plans=config.plan_steps(),
         check_minutes=config.minutes_refusal,
         check_gap=check_gap,
+        today=lambda: datetime.fromtimestamp(clock.wall_time()).date(),
     )
     conversation = Conversation(script, options)
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from transitions import Machine
 
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
-from voice_assistant.dialog.onset import _read_number, onset_phrases, parse_onset_hours
+from voice_assistant.dialog.onset import (
+    FollowUp,
+    _read_number,
+    onset_phrases,
+    parse_onset_hours,
+    read_onset,
+)
 from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import Advice, DialogScript, FactValue, Question, Rule
 from voice_assistant.dialog.understanding import Context, Understanding, understand
@@ -83,6 +90,8 @@ class ConversationOptions:
     # Refusal text when the last application of this kind was too recent.
     check_gap: Callable[[Recommendation], str | None] = lambda rec: None
     low_confidence: float = 0.5
+    # Today's date, for "since Monday" and "the weekend" (None: ask instead).
+    today: Callable[[], date | None] = lambda: None
 
 
 class Conversation:
@@ -98,6 +107,7 @@ class Conversation:
         self._misses = 0
         self._silences = 0
         self._pending: _Pending | None = None
+        self._follow_up: FollowUp | None = None  # onset: asked "more than three days?"
         self._target = ""
         self._last_turn: Turn | None = None
         self._matchers: dict[str, PhraseMatcher] = {}
@@ -202,9 +212,7 @@ class Conversation:
         if self.state == CONFIRMING:
             return self._hear_confirmation(meaning)
         if self.state == OFFER_TIMER:
-            answers = [
-                n for n in self._matcher().find(transcript.text).names if n in OFFER_EXPECTS
-            ]
+            answers = [n for n in self._matcher().find(transcript.text).names if n in OFFER_EXPECTS]
             return self._hear_offer(transcript.text, answers)
         question = self._current_question()
         assert question is not None
@@ -300,6 +308,7 @@ class Conversation:
     def _advance(self, rule: Rule | None = None) -> list[Turn]:
         """Move to the next needed question, or to the advice (``rule`` decides at once)."""
         self._misses = 0
+        self._follow_up = None
         if rule is None:
             decision = decide(self.script.rules, self.facts)
             if decision.rule is None:
@@ -377,7 +386,7 @@ class Conversation:
         assert meaning.about is not None
         question = self.script.question(meaning.about)
         if question.kind == "onset":
-            hours = parse_onset_hours(meaning.text, self.script.onset)
+            hours = read_onset(meaning.text, self.script.onset, self.options.today()).hours
             if hours is None:
                 return self._miss()
             answer: str = f"{hours:g} hours"
@@ -496,6 +505,8 @@ class Conversation:
                 "confirm_low_confidence",
                 answer=self.script.answers[self._pending.answer].say_as if self._pending else "",
             )
+        elif self._follow_up is not None and self.state == "onset":
+            body = self.script.message(f"onset_{self._follow_up}")
         else:
             question = self._current_question()
             body = question.reprompt if question else ""
@@ -557,16 +568,34 @@ class Conversation:
     def _hear_onset(
         self, question: Question, transcript: Transcript, meaning: Understanding
     ) -> list[Turn]:
-        hours = parse_onset_hours(transcript.text, self.script.onset)
-        unsure = meaning.hedged or "unsure" in self._matcher().find(transcript.text).names
+        text = transcript.text
+        reading = read_onset(text, self.script.onset, self.options.today())
+        unsure = meaning.hedged or "unsure" in self._matcher().find(text).names
+        hours = reading.hours
+        if hours is None and self._follow_up == "more_than_three_days":
+            yes_no = understand(text, self._yes_no_context(), self.script.lexicon)
+            if yes_no.kind == "answer" and yes_no.name in ("yes", "no"):
+                # Just over, or at most, the acute limit.
+                limit = question.acute_max_hours or 0
+                hours = limit + 24 if yes_no.name == "yes" else limit
         if hours is None and unsure and question.unsure_value is not None:
-            self._record(question, "unsure", question.unsure_value, transcript.text)
+            self._record(question, "unsure", question.unsure_value, text)
             return self._advance()
+        if hours is None and reading.follow_up is not None:
+            self._follow_up = reading.follow_up
+            return [self._ask(question, self.script.message(f"onset_{reading.follow_up}"))]
         if hours is None:
             return self._miss()
         acute = hours <= (question.acute_max_hours or 0)
-        self._record(question, f"{hours:g} hours", acute, transcript.text)
+        self._record(question, f"{hours:g} hours", acute, text)
         return self._advance()
+
+    def _yes_no_context(self) -> Context:
+        return Context(
+            question=CONFIRMING,
+            kind="confirm",
+            answers={n: self.script.answers[n].phrases for n in ("yes", "no", "unsure")},
+        )
 
     def _hear_offer(self, text: str, answers: list[str]) -> list[Turn]:
         minutes = _minutes_in(text)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from voice_assistant.dialog.understanding import Lexicon
+from voice_assistant.dialog.understanding import Lexicon, Pattern, compile_patterns
 from voice_assistant.errors import DialogDataError
 
 FactValue = bool | str
@@ -96,9 +96,22 @@ class MessagesFile(_Strict):
 
 
 class OnsetFile(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     expressions: dict[str, float]
     units: dict[str, float]
     quantities: dict[str, float]
+    weekdays: dict[str, int] = Field(default_factory=dict)
+    weekend: tuple[Pattern, ...] = ()
+    ambiguous: tuple[Pattern, ...] = ()
+    flare_up: tuple[Pattern, ...] = ()
+
+    @field_validator("weekend", "ambiguous", "flare_up", mode="before")
+    @classmethod
+    def _compile(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return compile_patterns(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,8 @@ REQUIRED_MESSAGES = (
     "correction_same_advice",
     "advice_changed",
     "red_flag_session",
+    "onset_more_than_three_days",
+    "onset_flare_up",
 )
 
 

@@ -178,7 +178,7 @@ def _match(items: Sequence[_Item], index: int, words: Sequence[str], at: int) ->
             yield from _match(items, index + 1, words, at)
 
 
-def _compile_all(patterns: Sequence[str]) -> tuple[Pattern, ...]:
+def compile_patterns(patterns: Sequence[str]) -> tuple[Pattern, ...]:
     compiled = []
     for index, source in enumerate(patterns):
         try:
@@ -200,7 +200,7 @@ class _Patterns(_Strict):
     @classmethod
     def _compile(cls, value: object) -> object:
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-            return _compile_all(value)
+            return compile_patterns(value)
         return value
 
 
@@ -230,7 +230,7 @@ class Lexicon(_Patterns):
     def _compile_topics(cls, value: object) -> object:
         if isinstance(value, dict):
             return {
-                key: _compile_all(v) if isinstance(v, list) else v for key, v in value.items()
+                key: compile_patterns(v) if isinstance(v, list) else v for key, v in value.items()
             }
         return value
 
@@ -449,9 +449,7 @@ def _correction(
                 if about is None or about == context.question or about not in contexts:
                     return None
                 target = contexts[about]
-                meaning = understand(
-                    " ".join(rest), replace(target, previous=None), lexicon
-                )
+                meaning = understand(" ".join(rest), replace(target, previous=None), lexicon)
                 if meaning.kind != "answer":
                     return UNCLEAR if meaning.kind == "unclear" else meaning
                 return Understanding(
