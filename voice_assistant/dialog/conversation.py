@@ -201,7 +201,7 @@ class Conversation:
         if not transcript.text.strip():
             return self._miss()
         meaning = understand(
-            transcript.text, self._context(), self.script.lexicon, self._question_contexts()
+            transcript.text, self._context(), self.script.lexicon, self.question_contexts()
         )
         if meaning.kind == "red_flag":
             return self._red_flag(meaning.screens, transcript.text)
@@ -423,7 +423,7 @@ class Conversation:
                 return question_id
         return None
 
-    def _question_contexts(self) -> dict[str, Context]:
+    def question_contexts(self) -> dict[str, Context]:
         if not self._contexts:
             for question in self.script.questions:
                 self._contexts[question.id] = self._question_context(question)
@@ -463,7 +463,7 @@ class Conversation:
             )
         question = self._current_question()
         assert question is not None
-        return replace(self._question_contexts()[question.id], previous=previous)
+        return replace(self.question_contexts()[question.id], previous=previous)
 
     def _confirm_text(self) -> str:
         return self.script.message(

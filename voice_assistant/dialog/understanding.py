@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
 
@@ -198,8 +198,13 @@ class _Strict(BaseModel):
 class _Patterns(_Strict):
     @field_validator("*", mode="before")
     @classmethod
-    def _compile(cls, value: object) -> object:
-        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+    def _compile(cls, value: object, info: ValidationInfo) -> object:
+        if (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(v, str) for v in value)
+            and info.field_name != "negation_glue"
+        ):
             return compile_patterns(value)
         return value
 
@@ -219,6 +224,7 @@ class Lexicon(_Patterns):
     polite: tuple[Pattern, ...] = Field(min_length=1)
     hedges: tuple[Pattern, ...] = Field(min_length=1)
     negations: tuple[Pattern, ...] = Field(min_length=1)
+    negation_glue: frozenset[str] = frozenset()
     clear_no: tuple[Pattern, ...] = Field(min_length=1)
     correction_markers: tuple[Pattern, ...] = Field(min_length=1)
     topics: dict[str, tuple[Pattern, ...]] = Field(default_factory=dict)
@@ -235,9 +241,7 @@ class Lexicon(_Patterns):
         return value
 
 
-# Words that end a negation's reach: "no, but I've got a fever".
-_BREAKERS = frozenset({"but", "though", "although", "except", "apart", "however", "yet", "and"})
-NEGATION_REACH = 3
+NEGATION_REACH = 5
 
 
 # --- results ------------------------------------------------------------------------------
@@ -308,7 +312,7 @@ def understand(
         if any(True for _ in _found(words, off)) and _covered(words, (*off, *_frame(lexicon))):
             return Understanding("answer", name="done")
         return UNCLEAR
-    if context.kind in ("choice", "onset"):
+    if context.kind in ("choice", "onset", "offer"):
         correction = _correction(words, context, lexicon, contexts or {})
         if correction is not None:
             return correction
@@ -333,8 +337,10 @@ def symptoms(
             found.append(fact)
             continue
         deniable = list(screen.named) + (list(screen.own) if fact == own_fact else [])
-        hits = [start for start, _ in _found(words, deniable)]
-        if any(not _negated(words, start, lexicon) for start in hits):
+        hits = list(_found(words, deniable))
+        spans = [(s, e) for s, e in hits if _negated(words, s, lexicon)]
+        # A hit inside a denied one ("no problems with my BLADDER") is denied too.
+        if any(not any(a <= s and e <= b for a, b in spans) for s, e in hits):
             found.append(fact)
         elif hits:
             denied.add(fact)
@@ -371,12 +377,13 @@ def _found(words: Sequence[str], patterns: Sequence[Pattern]) -> Iterator[tuple[
 
 
 def _negated(words: Sequence[str], start: int, lexicon: Lexicon) -> bool:
-    """Is the word at ``start`` denied by a negation just before it?"""
+    """Is the word at ``start`` denied by a negation just before it ("no fever",
+    "haven't had any chest pain")? Only glue words may stand in between."""
     for at in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
-        if words[at] in _BREAKERS:
-            return False
         if any(pattern.ends(words, at) for pattern in lexicon.negations):
             return True
+        if words[at] not in lexicon.negation_glue:
+            return False
     return False
 
 
@@ -401,8 +408,10 @@ def _phrase_patterns(phrases: tuple[str, ...]) -> tuple[Pattern, ...]:
 
 def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon) -> bool:
     """The whole reply is a clear no: no phrases, fillers and polite words only."""
-    pieces = (*_phrase_patterns(no_phrases), *lexicon.clear_no, *_frame(lexicon))
-    return _covered(words, pieces)
+    nos = (*_phrase_patterns(no_phrases), *lexicon.clear_no)
+    if not any(True for _ in _found(words, nos)):
+        return False  # "um", "thanks", "okay": no "no" at all
+    return _covered(words, (*nos, *_frame(lexicon)))
 
 
 def _screen_answer(
@@ -415,7 +424,7 @@ def _screen_answer(
     names = context.matcher.find(" ".join(words)).distinct
     if "unsure" in names:
         return Understanding("answer", name="unsure")
-    if "yes" in names and not denied:
+    if names == {"yes"} and not denied:  # "no, it's my back" is mixed: asked again
         return Understanding("answer", name="yes")
     return UNCLEAR
 

@@ -27,6 +27,18 @@ SESSION_COMMANDS = ("start", "time_left", "pause", "resume")
 CHIME_BEFORE = frozenset({"times_up", "final_chime", "phase_next"})
 
 
+def session_context(script: DialogScript) -> Context:
+    """What can be meant during a session: whole commands, or the pack is off."""
+    commands = {name: answer.phrases for name, answer in script.commands.items()}
+    commands.update({name: script.answers[name].phrases for name in SESSION_COMMANDS})
+    return Context(
+        "session",
+        kind="session",
+        answers={"done": script.answers["done"].phrases},
+        commands=commands,
+    )
+
+
 class SessionController:
     """Runs one timed plan: announcements on schedule, voice commands, journal writes."""
 
@@ -62,10 +74,7 @@ class SessionController:
         }
         for name in SESSION_ANSWERS:
             phrases[name] = script.answers[name].phrases
-        commands = {name: phrases[name] for name in (*script.commands, *SESSION_COMMANDS)}
-        self._context = Context(
-            "session", kind="session", answers={"done": phrases["done"]}, commands=commands
-        )
+        self._context = session_context(script)
         meanings = {p: name for name, group in phrases.items() for p in group}
         self._vocabulary = Vocabulary(tuple(sorted(meanings)), meanings=meanings, sentences=True)
 
