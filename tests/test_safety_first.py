@@ -52,7 +52,7 @@ def test_red_flags_in_sentences_get_their_advice_at_once(script, answers, urgenc
 
 
 def test_yes_i_cant_stop_peeing_is_an_answer_not_stop(script) -> None:
-    conversation, turns = talk(script, ["no", "Yes, I can't stop peeing"])
+    _, turns = talk(script, ["no", "Yes, I can't stop peeing"])
     assert advice(turns)[0].urgency == "emergency"
     assert "stopping" not in turns[-1].say.lower()
 
@@ -154,9 +154,8 @@ def test_weekday_without_a_date_asks_more_than_three_days(script) -> None:
 
 def test_its_on_or_ok_does_not_acknowledge_times_up(script, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
-    records = rig.run(
-        [*ICE, "start"], timeline=[(905, "it's on"), (910, "ok"), (915, "thanks"), (920, "it's off")]
-    )
+    timeline = [(905, "it's on"), (910, "ok"), (915, "thanks"), (920, "it's off")]
+    records = rig.run([*ICE, "start"], timeline=timeline)
     after = [(round(t), kind, say) for t, kind, say in records if t >= 900]
     replies = {t: say for t, kind, say in after if t in (905, 910, 915)}
     assert all("off" in say.lower() for say in replies.values()), replies

@@ -324,7 +324,11 @@ cases(
 cases(
     "mixed or unclear",
     TRAUMA,
-    [("it wasn't an accident", "unclear"), ("no crash", "unclear"), ("no, I didn't fall", "unclear")],
+    [
+        ("it wasn't an accident", "unclear"),
+        ("no crash", "unclear"),
+        ("no, I didn't fall", "unclear"),
+    ],
 )
 cases(
     "mixed or unclear",
