@@ -31,7 +31,8 @@ pytestmark = pytest.mark.audio
 VOICES = ["en-us", "en-us+m3", "en-us+f3", "en-us+f2"]
 RATES = [175, 200]
 REPEAT_SLOWER_BY = 25  # words/minute: a person asked again repeats a little slower
-SCREENS = ["no", "nope", "no", "not really", "no", "no"]
+# Nine screening questions: five emergency, three same-day, sensation.
+SCREENS = ["no", "nope", "no", "not really", "no", "no", "nope", "no", "no"]
 SCENARIOS = {
     "heat": ([*SCREENS, "years", "no", "yes"], ("heat", None)),
     "ice_then_heat": ([*SCREENS, "yesterday", "no", "yes"], ("ice_then_heat", None)),

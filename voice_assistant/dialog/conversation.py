@@ -20,7 +20,6 @@ from voice_assistant.dialog.onset import (
     FollowUp,
     _read_number,
     onset_phrases,
-    parse_onset_hours,
     read_onset,
 )
 from voice_assistant.dialog.rules import decide
@@ -191,7 +190,10 @@ class Conversation:
         return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings, sentences)
 
     def _onset_meaning(self, phrase: str) -> str:
-        return f"onset:{parse_onset_hours(phrase, self.script.onset)}"
+        reading = read_onset(phrase, self.script.onset)
+        if reading.hours is None and reading.follow_up is not None:
+            return f"onset:ask:{reading.follow_up}"
+        return f"onset:{reading.hours}"
 
     def hear(self, transcript: Transcript) -> list[Turn]:
         """React to one reply (typed or recognised; empty text = not understood)."""
