@@ -284,6 +284,26 @@ for where, texts in [
 ]:
     cases("clear no", where, [(text, "no") for text in texts])
 
+# A reassurance naming the body part or the symptom is a clear no, not a symptom.
+cases(
+    "clear no",
+    BLADDER,
+    [("no, peeing is fine", "no"), ("my waterworks are fine", "no"), ("no problems", "no")],
+)
+cases("clear no", CHEST, [("no, my chest is fine", "no"), ("no, breathing's fine", "no")])
+cases(
+    "clear no",
+    "fever",
+    [("my temperature is normal", "no"), ("no, I'm healthy", "no"), ("I feel fine", "no")],
+)
+cases("clear no", "cancer", [("my weight is steady", "no")])
+cases(
+    "clear no",
+    "night_pain",
+    [("no, lying down helps", "no"), ("it's better when I rest", "no"), ("rest helps", "no")],
+)
+cases("clear no", "sensation", [("my circulation is fine", "no"), ("my skin feels normal", "no")])
+
 # --- mixed or unclear on a danger screen: asked again, never no ------------------------------
 cases(
     "mixed or unclear",
@@ -333,7 +353,14 @@ cases(
 cases(
     "mixed or unclear",
     BLADDER,
-    [("no trouble peeing", "unclear"), ("no problems with my bladder", "unclear")],
+    [
+        ("no trouble peeing", "unclear"),
+        ("no problems with my bladder", "unclear"),
+        ("no leaking", "unclear"),
+        ("I go to the toilet normally", "unclear"),
+        # "Nothing down there" could mean no feeling there: asked again.
+        ("nothing down there", "unclear"),
+    ],
 )
 
 # --- hedges: not sure (= yes on the screens) ---------------------------------------------------
@@ -404,7 +431,20 @@ cases(
 cases(
     "other questions",
     "swelling",
-    [("yes, it's a bit swollen", "yes"), ("no it's not", "no"), ("nope", "no")],
+    [
+        ("yes, it's a bit swollen", "yes"),
+        ("no it's not", "no"),
+        ("nope", "no"),
+        ("it's red and hot", "yes"),
+        ("it looks a bit puffy", "yes"),
+        ("not swollen", "no"),
+        ("not swollen but a bit red", "yes"),  # any sign not denied: swelling
+    ],
+)
+cases(
+    "other questions",
+    "stiffness",
+    [("very stiff", "yes"), ("tight", "yes"), ("not stiff", "no"), ("it's in spasm", "yes")],
 )
 cases(
     "other questions",
@@ -418,6 +458,9 @@ cases(
         ("picked something up", "lifting"),
         ("no", "no"),
         ("I went running", "exercise"),
+        ("I was gardening", "lifting"),
+        ("playing football", "exercise"),
+        ("I was moving furniture", "lifting"),
         ("not sure", "unsure"),
     ],
 )

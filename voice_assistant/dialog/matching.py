@@ -68,7 +68,12 @@ def normalize(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'").replace("-", " ")
     words: list[str] = []
     for token in _WORD.findall(text):
-        words.extend(_CONTRACTIONS.get(token, token.replace("'", "")).split())
+        if token in _CONTRACTIONS:
+            words.extend(_CONTRACTIONS[token].split())
+        elif token.endswith("'s"):  # "breathing's fine" = "breathing is fine"
+            words.extend((token[:-2], "is"))
+        else:
+            words.append(token.replace("'", ""))
     return words
 
 

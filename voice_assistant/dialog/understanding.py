@@ -323,7 +323,7 @@ def understand(
         return Understanding("answer", name="offer", hedged=hedged)
     if context.kind == "confirm" or (context.fact is not None and context.fact in lexicon.screens):
         return _screen_answer(words, context, lexicon, hedged, context.fact in denied)
-    return _choice_answer(text, context, hedged)
+    return _choice_answer(text, words, context, lexicon, hedged)
 
 
 def symptoms(
@@ -332,12 +332,18 @@ def symptoms(
     """Screens whose symptoms are mentioned (in order), and screens only denied."""
     found: list[str] = []
     denied: set[str] = set()
+    # Named symptoms inside a reassurance ("my temperature is normal") do not count.
+    reassured = list(_found(words, lexicon.clear_no))
     for fact, screen in lexicon.screens.items():
         if any(True for _ in _found(words, screen.described)):
             found.append(fact)
             continue
         deniable = list(screen.named) + (list(screen.own) if fact == own_fact else [])
-        hits = list(_found(words, deniable))
+        hits = [
+            (s, e)
+            for s, e in _found(words, deniable)
+            if not any(a <= s and e <= b for a, b in reassured)
+        ]
         spans = [(s, e) for s, e in hits if _negated(words, s, lexicon)]
         # A hit inside a denied one ("no problems with my BLADDER") is denied too.
         if any(not any(a <= s and e <= b for a, b in spans) for s, e in hits):
@@ -429,13 +435,22 @@ def _screen_answer(
     return UNCLEAR
 
 
-def _choice_answer(text: str, context: Context, hedged: bool) -> Understanding:
+def _choice_answer(
+    text: str, words: Sequence[str], context: Context, lexicon: Lexicon, hedged: bool
+) -> Understanding:
     names = context.matcher.find(text).names
     distinct = set(names)
     if len(distinct) == 1:
         return Understanding("answer", name=names[0])
     if "unsure" in distinct or (hedged and not distinct and "unsure" in context.answers):
         return Understanding("answer", name="unsure", hedged=True)
+    if not distinct and {"yes", "no"} <= set(context.answers):
+        # The question's own topic word: "very stiff" is yes, "not stiff" is no;
+        # any topic word not denied ("not swollen, but red") makes it yes.
+        hits = list(_found(words, lexicon.topics.get(context.question, ())))
+        if hits:
+            denied = all(_negated(words, start, lexicon) for start, _ in hits)
+            return Understanding("answer", name="no" if denied else "yes")
     return UNCLEAR
 
 
