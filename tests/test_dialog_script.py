@@ -106,3 +106,36 @@ def test_missing_message_key(tmp_path: Path) -> None:
     )
     with pytest.raises(DialogDataError, match=r"conversation\.goodbye"):
         load_script(folder)
+
+
+def test_broken_understanding_pattern_names_file_and_key(tmp_path: Path) -> None:
+    folder = _broken_copy(
+        tmp_path,
+        "understanding.yaml",
+        lambda t: t.replace('"wet myself"', '"wet (myself"', 1),
+    )
+    with pytest.raises(DialogDataError) as info:
+        load_script(folder)
+    message = str(info.value)
+    assert "understanding.yaml" in message
+    assert "screens.bladder_bowel.described" in message
+    assert "'(' is not closed" in message
+
+
+def test_understanding_screen_must_be_a_triage_fact(tmp_path: Path) -> None:
+    folder = _broken_copy(
+        tmp_path,
+        "understanding.yaml",
+        lambda t: t.replace("  night_pain:\n", "  night_pains:\n", 1),
+    )
+    with pytest.raises(
+        DialogDataError,
+        match=r"understanding\.yaml: key 'screens\.night_pains': no question sets this fact",
+    ):
+        load_script(folder)
+
+
+def test_urgency_allowed_on_ice_advice(script) -> None:
+    # Row 5: ice, and get swelling without an injury checked today.
+    assert script.advice["ice_swelling_chronic"].kind == "ice"
+    assert script.advice["ice_swelling_chronic"].urgency == "today"
