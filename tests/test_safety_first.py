@@ -51,6 +51,15 @@ def test_red_flags_in_sentences_get_their_advice_at_once(script, answers, urgenc
     assert all(t.state != "onset" for t in last_reply_turns[1:])
 
 
+def test_sensation_mentioned_early_is_noted_and_screening_goes_on(script) -> None:
+    conversation, turns = talk(script, ["I'm diabetic"])
+    assert conversation.facts["reduced_sensation"] is True
+    assert conversation.state == "emergency_saddle"
+    assert turns[-1].say.startswith("Thanks, I've noted that.")
+    conversation, turns = talk(script, ["I'm diabetic", *["no"] * 8])
+    assert advice(turns)[0].urgency == "ask_first"  # sensation is not asked again
+
+
 def test_yes_i_cant_stop_peeing_is_an_answer_not_stop(script) -> None:
     _, turns = talk(script, ["no", "Yes, I can't stop peeing"])
     assert advice(turns)[0].urgency == "emergency"

@@ -521,6 +521,7 @@ cases(
         ("sorry I meant no", "fix:swelling=no"),
         ("actually, I'm not sure", "fix:swelling=unsure"),
         ("actually it is stiff", "yes"),
+        ("sorry, yes", "yes"),
     ],
     previous="swelling",
 )

@@ -365,7 +365,10 @@ class Conversation:
         rule = self._urgent_rule()
         if rule is not None:
             return self._advance(rule)
-        return self._advance()
+        turns = self._advance()
+        if turns and turns[0].recommendation is None:
+            turns[0] = replace(turns[0], say=f"{self.script.message('noted')} {turns[0].say}")
+        return turns
 
     def _command(self, name: str) -> list[Turn]:
         if name == "stop":

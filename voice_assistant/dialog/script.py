@@ -163,6 +163,7 @@ REQUIRED_MESSAGES = (
     "correction_same_advice",
     "advice_changed",
     "red_flag_session",
+    "noted",
     "onset_more_than_three_days",
     "onset_flare_up",
 )
