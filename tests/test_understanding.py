@@ -190,6 +190,7 @@ cases(
         ("I'm on insulin", "red:reduced_sensation"),
         ("I take metformin", "red:reduced_sensation"),
         ("a bit numb", "red:reduced_sensation"),
+        ("I can't feel my skin, poor circulation", "red:reduced_sensation"),  # not "poo"
     ],
 )
 
@@ -204,6 +205,7 @@ cases(
         ("a week ago and I'm diabetic", "red:reduced_sensation"),
         ("this morning, I feel shivery", "red:fever"),
         ("no fever, it started yesterday", "onset"),
+        ("I can't bend much this week", "onset"),  # "week" is not "wee"
     ],
 )
 cases(
