@@ -72,3 +72,15 @@ class FakeRecognizer:
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         self.heard.append((len(audio), vocabulary))
         return Transcript(self.answer, 0.9, "audio")
+
+
+def _screening_questions() -> int:
+    """How many danger and same-day screens come before the onset question."""
+    from voice_assistant.dialog.script import load_script
+
+    ids = [question.id for question in load_script(DIALOGS).questions]
+    return ids.index("onset")
+
+
+SCREEN_CLEAR = ["no"] * _screening_questions()
+"""A clear "no" to every screening question, in order."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import DIALOGS, PLANS, talk
+from support import DIALOGS, PLANS, SCREEN_CLEAR, talk
 
 from bench.advice_length import rendered_seconds, spoken_texts
 from voice_assistant.dialog.conversation import DONE, OFFER_TIMER, ConversationOptions
@@ -15,7 +15,6 @@ from voice_assistant.dialog.script import DialogScript, load_script, word_count
 from voice_assistant.errors import DialogDataError
 from voice_assistant.events import Transcript
 
-SCREEN_CLEAR = ["no"] * 6
 # One conversation per heat/ice advice (DOMAIN.md section 2, rows 4-10).
 TO_ADVICE = {
     "ice_swelling_acute": [*SCREEN_CLEAR, "yesterday", "yes"],

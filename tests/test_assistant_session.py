@@ -7,7 +7,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support import DIALOGS
+from support import DIALOGS, SCREEN_CLEAR
 
 from voice_assistant.app import build_assistant
 from voice_assistant.assistant import Assistant
@@ -20,7 +20,7 @@ from voice_assistant.session.plans import load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, RecordingSpeaker
 
-CLEAR = ["no"] * 6
+CLEAR = SCREEN_CLEAR
 ICE_THEN_HEAT = [*CLEAR, "yesterday", "no", "yes"]  # recent, no swelling, stiff
 ICE = [*CLEAR, "two days ago", "yes"]  # recent, swollen
 HEAT = [*CLEAR, "years", "no", "no"]

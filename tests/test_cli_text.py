@@ -6,7 +6,7 @@ import shutil
 
 from support import DIALOGS, json_turns, run_cli
 
-CLEAR = "no\n" * 6
+CLEAR = "no\n" * 9
 
 
 def test_help_documents_modes_and_commands() -> None:

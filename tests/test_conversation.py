@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import PLANS, talk
+from support import PLANS, SCREEN_CLEAR, talk
 
 from voice_assistant.dialog.conversation import (
     CONFIRMING,
@@ -15,7 +15,8 @@ from voice_assistant.dialog.conversation import (
 )
 from voice_assistant.events import Transcript
 
-SCREEN_CLEAR = ["no"] * 6  # four emergency questions, fever, sensation
+# Five emergency questions (incl. chest/breathing), three same-day (fever, cancer or
+# weight loss, night pain), sensation.
 
 
 def asked(turns) -> list[str]:
@@ -33,13 +34,17 @@ ROWS = [
     (["yes"], 1, "seek_care", "emergency", ()),
     (["no", "no", "maybe"], 1, "seek_care", "emergency", ()),
     (["no", "no", "no", "I don't know"], 1, "seek_care", "emergency", ()),
-    (["no"] * 4 + ["yes"], 2, "seek_care", "today", ()),
-    (["no"] * 4 + ["not sure"], 2, "seek_care", "today", ()),
-    (["no"] * 5 + ["yes"], 3, "seek_care", "ask_first", ()),
+    (["no"] * 4 + ["yes"], 1, "seek_care", "emergency", ()),
+    (["no"] * 4 + ["not sure"], 1, "seek_care", "emergency", ()),
+    (["no"] * 5 + ["yes"], 2, "seek_care", "today", ()),
+    (["no"] * 5 + ["not sure"], 2, "seek_care", "today", ()),
+    (["no"] * 6 + ["yes"], 2, "seek_care", "today", ()),
+    (["no"] * 7 + ["maybe"], 2, "seek_care", "today", ()),
+    (["no"] * 8 + ["yes"], 3, "seek_care", "ask_first", ()),
     ([*SCREEN_CLEAR, "two days ago", "yes"], 4, "ice", None, PLANS["ice"]),
     ([*SCREEN_CLEAR, "this morning", "not sure"], 4, "ice", None, PLANS["ice"]),
-    ([*SCREEN_CLEAR, "years", "yes"], 5, "ice", None, PLANS["ice"]),
-    ([*SCREEN_CLEAR, "three weeks", "maybe"], 5, "ice", None, PLANS["ice"]),
+    ([*SCREEN_CLEAR, "years", "yes"], 5, "ice", "today", PLANS["ice"]),
+    ([*SCREEN_CLEAR, "three weeks", "maybe"], 5, "ice", "today", PLANS["ice"]),
     ([*SCREEN_CLEAR, "yesterday", "no", "yes"], 6, "ice_then_heat", None, PLANS["ice_then_heat"]),
     (
         [*SCREEN_CLEAR, "an hour ago", "no", "no", "lifting"],
@@ -99,7 +104,10 @@ def test_screens_come_first_in_order(script) -> None:
         "emergency_bladder",
         "emergency_legs",
         "emergency_trauma",
+        "emergency_chest",
         "fever",
+        "cancer",
+        "night_pain",
         "sensation",
         "onset",
         "swelling",

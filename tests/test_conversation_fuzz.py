@@ -48,8 +48,30 @@ PHRASES = [
     "How long left",
     "pause",
     "I hurt it lifting",
+    "I can't feel my legs",
+    "no, but I've wet the bed",
+    "nothing like that, though I'm shivery",
+    "actually yes",
+    "wait, it is swollen",
+    "no sorry, it's not swollen",
+    "I'm diabetic",
+    "it's off",
+    "since Monday",
+    "less than a week",
+    "it's an old problem that flared up",
+    "I had cancer",
+    "it wakes me up at night",
+    "my chest hurts",
+    "no fever",
 ]
-SCREENS = ("saddle_numbness", "bladder_bowel", "leg_weakness", "serious_trauma")
+SCREENS = (
+    "saddle_numbness",
+    "bladder_bowel",
+    "leg_weakness",
+    "serious_trauma",
+    "chest_breathing",
+)
+SAME_DAY = ("fever", "cancer_weight_loss", "night_pain")
 
 answer = st.one_of(
     st.sampled_from(PHRASES),
@@ -63,13 +85,14 @@ def reference(facts: dict) -> tuple[str, str | None]:
     """DOMAIN.md section 2, written out by hand (first match wins)."""
     if any(facts.get(f) for f in SCREENS):
         return "seek_care", "emergency"
-    if facts.get("fever"):
+    if any(facts.get(f) for f in SAME_DAY):
         return "seek_care", "today"
     if facts.get("reduced_sensation"):
         return "seek_care", "ask_first"
     acute, swelling = facts["acute"], facts["swelling"]
     if swelling:
-        return "ice", None
+        # Swelling without a recent injury needs checking today (row 5).
+        return "ice", None if acute else "today"
     if acute and (facts.get("cause") == "lifting" or facts.get("stiff")):
         return "ice_then_heat", None
     if acute:
@@ -77,7 +100,7 @@ def reference(facts: dict) -> tuple[str, str | None]:
     return "heat", None
 
 
-CLEAR = [("no", "text", 1.0)] * 6
+CLEAR = [("no", "text", 1.0)] * 9
 conversations = st.one_of(
     st.lists(heard, max_size=30),
     st.lists(heard, max_size=12).map(lambda tail: CLEAR + tail),
@@ -110,15 +133,11 @@ def test_random_conversations_stay_safe(script, replies) -> None:
     for text, source, confidence in replies:
         if conversation.finished:
             break
-        state_before = conversation.state
+        seen = len(conversation.answers)
         new = conversation.hear(Transcript(text, confidence, source))
         turns += new
-        if (
-            conversation.answers
-            and conversation.answers[-1][0] == "swelling"
-            and (state_before in ("swelling", "confirming"))
-        ):
-            swelling_answers.append(conversation.answers[-1][1])
+        # Every recorded swelling answer, whether asked, confirmed or corrected.
+        swelling_answers += [a for q, a, _ in conversation.answers[seen:] if q == "swelling"]
         for turn in new:
             if turn.state == "greeting":  # started over
                 swelling_answers.clear()
@@ -127,12 +146,21 @@ def test_random_conversations_stay_safe(script, replies) -> None:
             rec = turn.recommendation
             REACHED.append(rec.kind)
             facts = dict(conversation.facts)
+            if rec.kind == "seek_care" and rec.urgency in ("emergency", "today"):
+                # A red flag is acted on at once: its row holds on the known facts,
+                # and no row above it does.
+                rows = [r for r in script.rules if decide([r], facts).rule is not None]
+                assert rows and rows[0].row == rec.row
+                if rec.urgency == "today":
+                    assert not any(facts.get(f) for f in SCREENS)
+                assert (rec.kind, rec.urgency) == reference({**facts, "acute": 0, "swelling": 0})
+                continue
             # Never before the decisive answers are known: the rule holds on known facts.
             decision = decide(script.rules, facts)
             assert decision.rule is not None and decision.rule.row == rec.row
             assert (rec.kind, rec.urgency) == reference(facts)
             if swelling_answers and swelling_answers[-1] in ("yes", "unsure"):
-                assert rec.kind == "ice"
+                assert rec.kind in ("ice", "seek_care")  # never heat on possible swelling
             if rec.kind != "seek_care":
                 for line in script.safety_lines:
                     spoken = " ".join(line.say.split()) in turn.say
@@ -149,7 +177,7 @@ def test_random_conversations_stay_safe(script, replies) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["yes", "no", "not sure"]), min_size=4, max_size=4))
+@given(st.lists(st.sampled_from(["yes", "no", "not sure"]), min_size=5, max_size=5))
 def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(script, screens) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
@@ -162,7 +190,7 @@ def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(script, screens) 
     if any(reply != "no" for reply in screens):
         assert rec is not None and rec.urgency == "emergency"
     else:
-        assert rec is None and conversation.state == "fever"
+        assert rec is None and conversation.state == "fever"  # the same-day screen is next
 
 
 def test_fuzz_reached_every_kind_of_advice() -> None:

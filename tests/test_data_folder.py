@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import DIALOGS, REPO, run_cli
+from support import DIALOGS, REPO, SCREEN_CLEAR, run_cli
 from test_cli_session import read_until, start_session
 
 from voice_assistant.lock import LOCK_FILE, AlreadyRunning, DataFolderLock
 from voice_assistant.session.journal import open_journal
 from voice_assistant.session.plans import load_session_config
 
-ICE = "no\n" * 6 + "two days ago\nyes\nstart\n@925 done\n"
+ICE = "no\n" * len(SCREEN_CLEAR) + "two days ago\nyes\nstart\n@925 done\n"
 
 
 def _mode(path: Path) -> int:

@@ -15,8 +15,8 @@ from voice_assistant.errors import DialogDataError
 
 def test_every_dialog_file_loads(script) -> None:
     assert script.questions[0].id == "emergency_saddle"
-    assert len(script.rules) == 10
-    assert [rule.row for rule in script.rules] == list(range(1, 11))
+    # Row 2 (same day) has one entry per reason: fever, cancer/weight loss, night pain.
+    assert [rule.row for rule in script.rules] == [1, 2, 2, 2, *range(3, 11)]
     # Each DOMAIN.md section 4 message is checked where it is said: test_advice_text.py.
     assert len(script.safety_lines) >= 5
 
@@ -107,3 +107,36 @@ def test_missing_message_key(tmp_path: Path) -> None:
     )
     with pytest.raises(DialogDataError, match=r"conversation\.goodbye"):
         load_script(folder)
+
+
+def test_broken_understanding_pattern_names_file_and_key(tmp_path: Path) -> None:
+    folder = _broken_copy(
+        tmp_path,
+        "understanding.yaml",
+        lambda t: t.replace('"wet myself"', '"wet (myself"', 1),
+    )
+    with pytest.raises(DialogDataError) as info:
+        load_script(folder)
+    message = str(info.value)
+    assert "understanding.yaml" in message
+    assert "screens.bladder_bowel.described" in message
+    assert "'(' is not closed" in message
+
+
+def test_understanding_screen_must_be_a_triage_fact(tmp_path: Path) -> None:
+    folder = _broken_copy(
+        tmp_path,
+        "understanding.yaml",
+        lambda t: t.replace("  night_pain:\n", "  night_pains:\n", 1),
+    )
+    with pytest.raises(
+        DialogDataError,
+        match=r"understanding\.yaml: key 'screens\.night_pains': no question sets this fact",
+    ):
+        load_script(folder)
+
+
+def test_urgency_allowed_on_ice_advice(script) -> None:
+    # Row 5: ice, and get swelling without an injury checked today.
+    assert script.advice["ice_swelling_chronic"].kind == "ice"
+    assert script.advice["ice_swelling_chronic"].urgency == "today"

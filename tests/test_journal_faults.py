@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import DIALOGS, REPO, json_turns, run_cli
+from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
 
 from voice_assistant.app import Teller, build_assistant, open_safe_journal
 from voice_assistant.clock import FakeClock
@@ -25,8 +25,8 @@ from voice_assistant.session.journal import open_journal
 from voice_assistant.session.plans import load_session_config
 from voice_assistant.speakers import RecordingSpeaker
 
-ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
-ICE_ANSWERS = ["no"] * 6 + ["two days ago", "yes", "start"]
+ICE = "no\n" * len(SCREEN_CLEAR) + "two days ago\nyes\nstart\n"
+ICE_ANSWERS = [*SCREEN_CLEAR, "two days ago", "yes", "start"]
 FULL = "I can't save the session history any more"
 
 

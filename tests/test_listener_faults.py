@@ -7,7 +7,7 @@ import contextlib
 import queue
 import time
 
-from support import DIALOGS
+from support import DIALOGS, SCREEN_CLEAR
 
 from voice_assistant.adapters.mic import MicrophoneSource, PcmInputStream
 from voice_assistant.app import build_assistant
@@ -105,7 +105,7 @@ def test_session_keeps_announcing_through_a_device_problem(script) -> None:
     journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")
     assistant = build_assistant(script, config, journal, RecordingSpeaker(), clock, sink)
     assistant.begin()
-    for answer in ["no"] * 6 + ["two days ago", "yes", "start"]:
+    for answer in [*SCREEN_CLEAR, "two days ago", "yes", "start"]:
         assistant.handle(Transcript(answer))
     clock.set(100)
     assistant.handle(DeviceProblem("The microphone stopped working.", fatal=True))

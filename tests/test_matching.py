@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice_assistant.dialog.conversation import _choose
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
+from voice_assistant.dialog.understanding import Context, understand
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +15,20 @@ def matcher(script) -> PhraseMatcher:
     return PhraseMatcher(names)
 
 
-def answer(matcher: PhraseMatcher, text: str) -> str | None:
-    found = matcher.find(text).names
-    return _choose([n for n in found if n in ("yes", "no", "unsure")])
+@pytest.fixture(scope="module")
+def stiffness(script) -> Context:
+    """A question that is not a danger screen: plain phrase matching applies."""
+    names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
+    return Context("stiffness", fact="stiff", answers=names)
+
+
+@pytest.fixture
+def answer(script, stiffness):
+    def meaning(_matcher: PhraseMatcher, text: str) -> str | None:
+        found = understand(text, stiffness, script.lexicon)
+        return found.name if found.kind == "answer" else None
+
+    return meaning
 
 
 @pytest.mark.parametrize(
@@ -35,7 +46,7 @@ def answer(matcher: PhraseMatcher, text: str) -> str | None:
         "uh huh",
     ],
 )
-def test_yes(matcher, text) -> None:
+def test_yes(matcher, answer, text) -> None:
     assert answer(matcher, text) == "yes"
 
 
@@ -52,7 +63,7 @@ def test_yes(matcher, text) -> None:
         "not at all",
     ],
 )
-def test_no(matcher, text) -> None:
+def test_no(matcher, answer, text) -> None:
     assert answer(matcher, text) == "no"
 
 
@@ -60,12 +71,12 @@ def test_no(matcher, text) -> None:
     "text",
     ["not sure", "maybe", "I don't know", "I dunno", "no idea", "I'm not sure", "no, I'm not sure"],
 )
-def test_unsure(matcher, text) -> None:
+def test_unsure(matcher, answer, text) -> None:
     assert answer(matcher, text) == "unsure"
 
 
 @pytest.mark.parametrize("text", ["banana", "", "the weather is nice", "yes no", "no... yes"])
-def test_unclear_is_none(matcher, text) -> None:
+def test_unclear_is_none(matcher, answer, text) -> None:
     assert answer(matcher, text) is None
 
 

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from support import DIALOGS, REPO
+from support import DIALOGS, REPO, SCREEN_CLEAR
 
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
@@ -22,7 +22,7 @@ from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import RecordingSpeaker
 from voice_assistant.streams import GuardedStream
 
-ICE = "no\n" * 6 + "two days ago\nyes\nstart\n"
+ICE = "no\n" * len(SCREEN_CLEAR) + "two days ago\nyes\nstart\n"
 NO_TRACE = ("Traceback", "BrokenPipe", "Exception ignored")
 
 
@@ -160,7 +160,7 @@ def test_broken_stdout_and_stderr_never_stop_speech_in_process() -> None:
         journal = SafeJournal(Journal.in_memory(config), sink.notice, "failed: {detail}")
         assistant = build_assistant(script, config, journal, speaker, clock, sink)
         assistant.begin()
-        for answer in ["no"] * 6 + ["two days ago", "yes", "start"]:
+        for answer in [*SCREEN_CLEAR, "two days ago", "yes", "start"]:
             assistant.handle(Transcript(answer))
         sink.notice("a notice into a broken stderr")
         clock.set(450)

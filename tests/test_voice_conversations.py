@@ -24,7 +24,8 @@ pytestmark = pytest.mark.audio
 POCKETSPHINX_VOICES = ["en-us", "en-us+m3", "en-us+f3", "en-us+f2"]
 POCKETSPHINX_RATES = [175, 200]
 WHISPER_VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-us+f3"]
-SCREENS = ["no", "nope", "no", "not really", "no", "no"]
+# Nine screening questions: five emergency, three same-day, sensation.
+SCREENS = ["no", "nope", "no", "not really", "no", "no", "nope", "no", "no"]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -368,6 +369,7 @@ def build_assistant(
         plans=config.plan_steps(),
         check_minutes=config.minutes_refusal,
         check_gap=check_gap,
+        today=lambda: datetime.fromtimestamp(clock.wall_time()).date(),
     )
     conversation = Conversation(script, options)
 

@@ -23,9 +23,12 @@ swelling, stiffness and cause), says whether to use heat or ice with the safety
 warnings that go with it, and then times each session out loud.
 
 Answer by voice (the default: microphone, offline speech recognition), or type
-with --text. Say or type "repeat", "help", "start over" or "stop" at any time.
+with --text, in your own words ("no, my legs are fine"); a danger sign
+mentioned at any point gets its advice at once. Say or type "repeat", "help",
+"start over" or "stop" at any time, as the whole reply.
 During a timed session: "how long left", "pause" (take the pack off), "resume"
-(put it back on), "stop".
+(put it back on), "stop"; when time is up, say "done" or "it's off" once the
+pack is off.
 """
 
 EPILOG = """\

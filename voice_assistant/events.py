@@ -65,6 +65,9 @@ class Vocabulary:
     critical: frozenset[str] = field(default_factory=frozenset)
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Phrase -> what it means to the dialog ("no thanks" -> "no"); may be empty."""
+    sentences: bool = False
+    """Whole sentences are welcome too (triage answers, session): the phrases are
+    examples, not a closed list."""
 
     def is_complete(self, phrase: str) -> bool:
         """Can ``phrase`` be taken as the whole answer the moment the talker pauses?

@@ -9,15 +9,22 @@ needs them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from transitions import Machine
 
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
-from voice_assistant.dialog.onset import _read_number, onset_phrases, parse_onset_hours
+from voice_assistant.dialog.onset import (
+    FollowUp,
+    _read_number,
+    onset_phrases,
+    read_onset,
+)
 from voice_assistant.dialog.rules import decide
-from voice_assistant.dialog.script import Advice, DialogScript, FactValue, Question
+from voice_assistant.dialog.script import Advice, DialogScript, FactValue, Question, Rule
+from voice_assistant.dialog.understanding import Context, Understanding, understand
 from voice_assistant.events import Transcript, Vocabulary
 
 GREETING = "greeting"
@@ -82,6 +89,8 @@ class ConversationOptions:
     # Refusal text when the last application of this kind was too recent.
     check_gap: Callable[[Recommendation], str | None] = lambda rec: None
     low_confidence: float = 0.5
+    # Today's date, for "since Monday" and "the weekend" (None: ask instead).
+    today: Callable[[], date | None] = lambda: None
 
 
 class Conversation:
@@ -97,10 +106,13 @@ class Conversation:
         self._misses = 0
         self._silences = 0
         self._pending: _Pending | None = None
+        self._follow_up: FollowUp | None = None  # onset: asked "more than three days?"
         self._target = ""
         self._last_turn: Turn | None = None
         self._matchers: dict[str, PhraseMatcher] = {}
+        self._contexts: dict[str, Context] = {}
         self._facts_to_question = {q.fact: q for q in script.questions}
+        self._by_id = {q.id: q for q in script.questions}
         question_ids = [q.id for q in script.questions]
         states = [GREETING, *question_ids, CONFIRMING, RECOMMENDATION, OFFER_TIMER, TIMING, DONE]
         self.machine = Machine(
@@ -111,7 +123,8 @@ class Conversation:
             auto_transitions=False,
             model_attribute="state",
         )
-        for source in [GREETING, *question_ids, CONFIRMING]:
+        # From the timer offer too: a red flag or a correction decides again.
+        for source in [GREETING, *question_ids, CONFIRMING, OFFER_TIMER]:
             for dest in [*question_ids, RECOMMENDATION]:
                 self.machine.add_transition(
                     "advance", source, dest, conditions=[self._heads_to(dest)]
@@ -159,7 +172,7 @@ class Conversation:
                 meanings.setdefault(phrase, meaning(phrase))
 
         for name, command in self.script.commands.items():
-            add(command.phrases, lambda _, name=name: f"command:{name}")
+            add(command.phrases, _constant(f"command:{name}"))
         critical: set[str] = set()
         question = self._current_question()
         for name in self.expects():
@@ -169,13 +182,18 @@ class Conversation:
             elif name == "minutes":
                 add(_minute_phrases(), lambda phrase: f"minutes:{_minutes_in(phrase)}")
             elif name in self.script.answers:
-                add(self.script.answers[name].phrases, lambda _, name=name: name)
+                add(self.script.answers[name].phrases, _constant(name))
                 if question and name in question.confirm_if_unclear:
                     critical.update(self.script.answers[name].phrases)
-        return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings)
+        # Answers come as whole sentences ("no, but my legs feel weak").
+        sentences = self._current_question() is not None
+        return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings, sentences)
 
     def _onset_meaning(self, phrase: str) -> str:
-        return f"onset:{parse_onset_hours(phrase, self.script.onset)}"
+        reading = read_onset(phrase, self.script.onset)
+        if reading.hours is None and reading.follow_up is not None:
+            return f"onset:ask:{reading.follow_up}"
+        return f"onset:{reading.hours}"
 
     def hear(self, transcript: Transcript) -> list[Turn]:
         """React to one reply (typed or recognised; empty text = not understood)."""
@@ -184,28 +202,27 @@ class Conversation:
         self._silences = 0
         if not transcript.text.strip():
             return self._miss()
-        matched = self._matcher().find(transcript.text)
-        names = [n for n in matched.names if n in self.script.commands]
-        answers = [n for n in matched.names if n not in self.script.commands]
-        if "stop" in names:
-            return self.stop()
-        if "start_over" in names:
-            return self._start_over()
+        meaning = understand(
+            transcript.text, self._context(), self.script.lexicon, self.question_contexts()
+        )
+        if meaning.kind == "red_flag":
+            return self._red_flag(meaning.screens, transcript.text)
+        if meaning.kind == "command":
+            return self._command(meaning.name)
+        if meaning.kind == "correction":
+            return self._correct(meaning, transcript.text)
         if self.state == CONFIRMING:
-            return self._hear_confirmation(answers)
+            return self._hear_confirmation(meaning)
         if self.state == OFFER_TIMER:
-            return self._hear_offer(transcript.text, answers, names)
+            answers = [n for n in self._matcher().find(transcript.text).names if n in OFFER_EXPECTS]
+            return self._hear_offer(transcript.text, answers)
         question = self._current_question()
         assert question is not None
         if question.kind == "onset":
-            return self._hear_onset(question, transcript, answers, names)
-        answer = _choose(answers)
-        if answer is None:
-            if "help" in names:
-                return [self._help_turn(question)]
-            if "repeat" in names and self._last_turn is not None:
-                return [self._repeat_question(question)]
+            return self._hear_onset(question, transcript, meaning)
+        if meaning.kind != "answer" or meaning.name not in question.values:
             return self._miss()
+        answer = meaning.name
         if (
             transcript.source == "audio"
             and transcript.confidence < self.options.low_confidence
@@ -290,27 +307,33 @@ class Conversation:
     def _ask(self, question: Question, text: str | None = None) -> Turn:
         return self._turn(question.id, text or question.ask)
 
-    def _advance(self) -> list[Turn]:
-        """Move to the next needed question, or to the advice."""
+    def _advance(self, rule: Rule | None = None) -> list[Turn]:
+        """Move to the next needed question, or to the advice (``rule`` decides at once)."""
         self._misses = 0
-        decision = decide(self.script.rules, self.facts)
-        if decision.rule is None:
-            question = self._first_question_for(decision.missing)
-            self._target = question.id
-            self.advance()
-            return [self._ask(question)]
+        self._follow_up = None
+        if rule is None:
+            decision = decide(self.script.rules, self.facts)
+            if decision.rule is None:
+                question = self._first_question_for(decision.missing)
+                self._target = question.id
+                self.advance()
+                return [self._ask(question)]
+            rule = decision.rule
+        previous = self.recommendation
         self._target = RECOMMENDATION
         self.advance()
-        advice = self.script.advice[decision.rule.advice]
+        advice = self.script.advice[rule.advice]
         recommendation = Recommendation(
             kind=advice.kind,
             urgency=advice.urgency,
             plan=self.options.plans.get(advice.plan or "", ()),
-            advice_id=decision.rule.advice,
-            row=decision.rule.row,
+            advice_id=rule.advice,
+            row=rule.row,
         )
         self.recommendation = recommendation
         text = self._advice_text(advice)
+        if previous is not None and previous.advice_id != rule.advice:
+            text = f"{self.script.message('advice_changed')} {text}"
         if advice.kind == "seek_care" or not recommendation.plan:
             return [
                 self._turn(RECOMMENDATION, text, recommendation=recommendation),
@@ -328,6 +351,139 @@ class Conversation:
         self.offer()
         turns.append(self._turn(OFFER_TIMER, self.script.message("offer_timer")))
         return turns
+
+    def _urgent_rule(self) -> Rule | None:
+        """The first decision row that already holds, when it says get help now or today."""
+        for rule in self.script.rules:
+            if decide([rule], self.facts).rule is None:
+                continue
+            advice = self.script.advice[rule.advice]
+            if advice.kind == "seek_care" and advice.urgency in ("emergency", "today"):
+                return rule
+            return None
+        return None
+
+    def _red_flag(self, screens: Sequence[str], heard: str) -> list[Turn]:
+        """A symptom volunteered at any point: its screen is yes; urgent advice at once."""
+        for fact in screens:
+            question = self._facts_to_question.get(fact)
+            if question is not None:
+                self._record(question, "yes", question.values.get("yes", True), heard)
+        self._pending = None
+        rule = self._urgent_rule()
+        if rule is not None:
+            return self._advance(rule)
+        turns = self._advance()
+        if turns and turns[0].recommendation is None:
+            turns[0] = replace(turns[0], say=f"{self.script.message('noted')} {turns[0].say}")
+        return turns
+
+    def _command(self, name: str) -> list[Turn]:
+        if name == "stop":
+            return self.stop()
+        if name == "start_over":
+            return self._start_over()
+        if self.state == OFFER_TIMER:
+            if name == "help":
+                return [self._turn(OFFER_TIMER, self.script.message("offer_timer_help"))]
+            return [self._repeat_advice()]
+        if self.state == CONFIRMING:
+            return [self._turn(CONFIRMING, self._confirm_text())]
+        question = self._current_question()
+        assert question is not None
+        if name == "help":
+            return [self._help_turn(question)]
+        return [self._repeat_question(question)]
+
+    def _correct(self, meaning: Understanding, heard: str) -> list[Turn]:
+        """ "Actually yes", "wait, it is swollen": revise that answer and decide again."""
+        assert meaning.about is not None
+        question = self.script.question(meaning.about)
+        if question.kind == "onset":
+            hours = read_onset(meaning.text, self.script.onset, self.options.today()).hours
+            if hours is None:
+                return self._miss()
+            answer: str = f"{hours:g} hours"
+            value: FactValue = hours <= (question.acute_max_hours or 0)
+        elif meaning.name in question.values:
+            answer, value = meaning.name, question.values[meaning.name]
+        else:
+            return self._miss()
+        self._pending = None
+        self._record(question, answer, value, heard)
+        noted = self.script.message("correction_noted")
+        decision = decide(self.script.rules, self.facts)
+        given = self.recommendation
+        if (
+            self.state == OFFER_TIMER
+            and given is not None
+            and decision.rule is not None
+            and decision.rule.advice == given.advice_id
+        ):
+            same = self.script.message("correction_same_advice")
+            reprompt = self.script.message("offer_timer_reprompt")
+            return [self._turn(OFFER_TIMER, f"{noted} {same} {reprompt}")]
+        turns = self._advance()
+        first = turns[0]
+        return [replace(first, say=f"{noted} {first.say}"), *turns[1:]]
+
+    def _previous_question(self) -> str | None:
+        """The question answered last (what "actually yes" is about)."""
+        for question_id, _, _ in reversed(self.answers):
+            if question_id == "start_over":
+                return None
+            question = self._by_id.get(question_id)
+            if question is not None and question.fact in self.facts:
+                return question_id
+        return None
+
+    def question_contexts(self) -> dict[str, Context]:
+        if not self._contexts:
+            for question in self.script.questions:
+                self._contexts[question.id] = self._question_context(question)
+        return self._contexts
+
+    def _question_context(self, question: Question) -> Context:
+        wanted = list(question.expects)
+        if question.kind == "onset":
+            wanted.append("unsure")
+        return Context(
+            question=question.id,
+            kind="onset" if question.kind == "onset" else "choice",
+            fact=question.fact,
+            answers={n: self.script.answers[n].phrases for n in wanted if n in self.script.answers},
+            commands=self._command_phrases(),
+        )
+
+    def _command_phrases(self) -> dict[str, tuple[str, ...]]:
+        return {name: answer.phrases for name, answer in self.script.commands.items()}
+
+    def _context(self) -> Context:
+        previous = self._previous_question()
+        if self.state == CONFIRMING and self._pending is not None:
+            return Context(
+                question=CONFIRMING,
+                kind="confirm",
+                fact=self._pending.question.fact,
+                answers={n: self.script.answers[n].phrases for n in ("yes", "no", "unsure")},
+                commands=self._command_phrases(),
+            )
+        if self.state == OFFER_TIMER:
+            return Context(
+                question=OFFER_TIMER,
+                kind="offer",
+                commands=self._command_phrases(),
+                previous=previous,
+            )
+        question = self._current_question()
+        assert question is not None
+        return replace(self.question_contexts()[question.id], previous=previous)
+
+    def _confirm_text(self) -> str:
+        return self.script.message(
+            "confirm_low_confidence",
+            answer=self.script.answers[self._pending.answer].say_as if self._pending else "",
+        )
 
     def _advice_text(self, advice: Advice) -> str:
         """The recommendation and only the safety lines that apply to it."""
@@ -361,6 +517,8 @@ class Conversation:
                 "confirm_low_confidence",
                 answer=self.script.answers[self._pending.answer].say_as if self._pending else "",
             )
+        elif self._follow_up is not None and self.state == "onset":
+            body = self.script.message(f"onset_{self._follow_up}")
         else:
             question = self._current_question()
             body = question.reprompt if question else ""
@@ -406,10 +564,10 @@ class Conversation:
         first = self._turn(GREETING, self.script.message("start_over"))
         return [first, *self._advance()]
 
-    def _hear_confirmation(self, answers: list[str]) -> list[Turn]:
+    def _hear_confirmation(self, meaning: Understanding) -> list[Turn]:
         pending = self._pending
         assert pending is not None
-        answer = _choose(answers)
+        answer = meaning.name if meaning.kind == "answer" else None
         if answer == "yes":
             self._pending = None
             question = pending.question
@@ -428,23 +586,38 @@ class Conversation:
         return self._miss()
 
     def _hear_onset(
-        self, question: Question, transcript: Transcript, answers: list[str], names: list[str]
+        self, question: Question, transcript: Transcript, meaning: Understanding
     ) -> list[Turn]:
-        hours = parse_onset_hours(transcript.text, self.script.onset)
-        if hours is None and "unsure" in answers and question.unsure_value is not None:
-            self._record(question, "unsure", question.unsure_value, transcript.text)
+        text = transcript.text
+        reading = read_onset(text, self.script.onset, self.options.today())
+        unsure = meaning.hedged or "unsure" in self._matcher().find(text).names
+        hours = reading.hours
+        if hours is None and self._follow_up == "more_than_three_days":
+            yes_no = understand(text, self._yes_no_context(), self.script.lexicon)
+            if yes_no.kind == "answer" and yes_no.name in ("yes", "no"):
+                # Just over, or at most, the acute limit.
+                limit = question.acute_max_hours or 0
+                hours = limit + 24 if yes_no.name == "yes" else limit
+        if hours is None and unsure and question.unsure_value is not None:
+            self._record(question, "unsure", question.unsure_value, text)
             return self._advance()
+        if hours is None and reading.follow_up is not None:
+            self._follow_up = reading.follow_up
+            return [self._ask(question, self.script.message(f"onset_{reading.follow_up}"))]
         if hours is None:
-            if "help" in names:
-                return [self._help_turn(question)]
-            if "repeat" in names:
-                return [self._repeat_question(question)]
             return self._miss()
         acute = hours <= (question.acute_max_hours or 0)
-        self._record(question, f"{hours:g} hours", acute, transcript.text)
+        self._record(question, f"{hours:g} hours", acute, text)
         return self._advance()
 
-    def _hear_offer(self, text: str, answers: list[str], names: list[str]) -> list[Turn]:
+    def _yes_no_context(self) -> Context:
+        return Context(
+            question=CONFIRMING,
+            kind="confirm",
+            answers={n: self.script.answers[n].phrases for n in ("yes", "no", "unsure")},
+        )
+
+    def _hear_offer(self, text: str, answers: list[str]) -> list[Turn]:
         minutes = _minutes_in(text)
         if minutes is not None:
             refusal = self.options.check_minutes(minutes)
@@ -462,23 +635,13 @@ class Conversation:
             return self.end(self.script.message("declined"))
         if minutes is not None:
             return []
-        if "help" in names:
-            return [self._turn(OFFER_TIMER, self.script.message("offer_timer_help"))]
-        if "repeat" in names:
-            return [self._repeat_advice()]
         if "minutes" in normalize(text) or "minute" in normalize(text):
             return [self._turn(OFFER_TIMER, self.script.message("minutes_question"))]
         return self._miss()
 
 
-def _choose(answers: list[str]) -> str | None:
-    """One answer name, or None when there is none or they conflict."""
-    distinct = set(answers)
-    if len(distinct) == 1:
-        return answers[0]
-    if "unsure" in distinct:
-        return "unsure"
-    return None
+def _constant(value: str) -> Callable[[str], str]:
+    return lambda _phrase: value
 
 
 def _minutes_in(text: str) -> float | None:

@@ -25,6 +25,27 @@ _CONTRACTIONS = {
     "can't": "cannot",
     "cant": "cannot",
     "won't": "will not",
+    "wont": "will not",
+    "couldn't": "could not",
+    "couldnt": "could not",
+    "wouldn't": "would not",
+    "shouldn't": "should not",
+    "hadn't": "had not",
+    "weren't": "were not",
+    "ain't": "is not",
+    "didnt": "did not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "wasnt": "was not",
+    "arent": "are not",
+    "you're": "you are",
+    "they're": "they are",
+    "we're": "we are",
+    "he's": "he is",
+    "she's": "she is",
+    "i'd've": "i would have",
+    "gonna": "going to",
+    "wanna": "want to",
     "i'm": "i am",
     "im": "i am",
     "it's": "it is",
@@ -47,7 +68,12 @@ def normalize(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'").replace("-", " ")
     words: list[str] = []
     for token in _WORD.findall(text):
-        words.extend(_CONTRACTIONS.get(token, token.replace("'", "")).split())
+        if token in _CONTRACTIONS:
+            words.extend(_CONTRACTIONS[token].split())
+        elif token.endswith("'s"):  # "breathing's fine" = "breathing is fine"
+            words.extend((token[:-2], "is"))
+        else:
+            words.append(token.replace("'", ""))
     return words
 
 

@@ -7,9 +7,14 @@ words and the shape "<quantity> <unit> [ago]".
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
 
 from voice_assistant.dialog.matching import normalize
 from voice_assistant.dialog.script import OnsetFile
+
+FollowUp = Literal["more_than_three_days", "flare_up"]
 
 _ONES = {
     "zero": 0,
@@ -90,25 +95,85 @@ def _quantity(words: list[str], start: int, lexicon: OnsetFile) -> Iterator[tupl
             yield value, len(tokens)
 
 
-def parse_onset_hours(text: str, lexicon: OnsetFile) -> float | None:
-    """Hours since the pain began, or None when the answer has no time in it."""
+@dataclass(frozen=True)
+class OnsetReading:
+    """Hours since the pain began, or the follow-up question to ask instead."""
+
+    hours: float | None
+    follow_up: FollowUp | None = None
+
+
+def parse_onset_hours(text: str, lexicon: OnsetFile, today: date | None = None) -> float | None:
+    """Hours since the pain began, or None when the answer has no (clear) time in it."""
+    return read_onset(text, lexicon, today).hours
+
+
+def read_onset(text: str, lexicon: OnsetFile, today: date | None = None) -> OnsetReading:
+    """Read "when did it start": a time, or which follow-up question is needed.
+
+    ``today`` (injected: no clock here) lets "since Monday" and "the weekend"
+    become hours; without it they are asked about ("more than three days?").
+    """
     words = normalize(text)
-    best: tuple[int, float] | None = None  # (words used, hours): the longest reading wins
+    readings = _readings(words, lexicon)
+    undated = False
+    for day in _days_back(words, lexicon, today):
+        if day is None:
+            undated = True
+        else:
+            readings.append((2, day * 24.0))
+    flare = any(True for p in lexicon.flare_up for _ in p.find(words))
+    if flare:
+        if readings:
+            return OnsetReading(min(hours for _, hours in readings))
+        return OnsetReading(None, "flare_up")
+    ambiguous = any(True for p in lexicon.ambiguous for _ in p.find(words))
+    if ambiguous or (undated and not readings):
+        return OnsetReading(None, "more_than_three_days")
+    if not readings:
+        return OnsetReading(None)
+    # The longest reading wins: "the day before yesterday" over "yesterday".
+    return OnsetReading(max(readings, key=lambda reading: reading[0])[1])
+
+
+def _readings(words: list[str], lexicon: OnsetFile) -> list[tuple[int, float]]:
+    """Every (words used, hours) reading of a time in the reply."""
+    found: list[tuple[int, float]] = []
     for start in range(len(words)):
         for quantity, used in _quantity(words, start, lexicon):
             unit_at = start + used
             if unit_at < len(words) and words[unit_at] in lexicon.units:
-                hours = quantity * lexicon.units[words[unit_at]]
-                size = used + 1
-                if best is None or size > best[0]:
-                    best = (size, hours)
+                found.append((used + 1, quantity * lexicon.units[words[unit_at]]))
     for phrase, hours in lexicon.expressions.items():
         tokens = normalize(phrase)
         size = len(tokens)
         for start in range(len(words) - size + 1):
-            if words[start : start + size] == tokens and (best is None or size > best[0]):
-                best = (size, hours)
-    return None if best is None else best[1]
+            if words[start : start + size] == tokens:
+                found.append((size, hours))
+    return found
+
+
+def _days_back(words: list[str], lexicon: OnsetFile, today: date | None) -> Iterator[int | None]:
+    """Days back to a named weekday or the weekend (None when today's date is unknown)."""
+    for index, word in enumerate(words):
+        if word not in lexicon.weekdays:
+            continue
+        if today is None:
+            yield None
+            continue
+        days = (today.weekday() - lexicon.weekdays[word]) % 7
+        if days == 0 and index > 0 and words[index - 1] == "last":
+            days = 7
+        yield days
+    for pattern in lexicon.weekend:
+        for start, _ in pattern.find(words):
+            if today is None:
+                yield None
+                continue
+            days = (today.weekday() - 5) % 7
+            if "last" in words[start : start + 3] and days <= 1:
+                days += 7
+            yield days
 
 
 def onset_phrases(lexicon: OnsetFile) -> list[str]:

@@ -16,11 +16,19 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from voice_assistant.dialog.understanding import Lexicon, Pattern, compile_patterns
 from voice_assistant.errors import DialogDataError
 
 FactValue = bool | str
 AdviceKind = Literal["ice", "heat", "ice_then_heat", "seek_care"]
-FILES = ("triage.yaml", "answers.yaml", "advice.yaml", "messages.yaml", "onset.yaml")
+FILES = (
+    "triage.yaml",
+    "answers.yaml",
+    "advice.yaml",
+    "messages.yaml",
+    "onset.yaml",
+    "understanding.yaml",
+)
 
 
 class _Strict(BaseModel):
@@ -110,9 +118,22 @@ class MessagesFile(_Strict):
 
 
 class OnsetFile(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     expressions: dict[str, float]
     units: dict[str, float]
     quantities: dict[str, float]
+    weekdays: dict[str, int] = Field(default_factory=dict)
+    weekend: tuple[Pattern, ...] = ()
+    ambiguous: tuple[Pattern, ...] = ()
+    flare_up: tuple[Pattern, ...] = ()
+
+    @field_validator("weekend", "ambiguous", "flare_up", mode="before")
+    @classmethod
+    def _compile(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return compile_patterns(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,7 @@ class DialogScript:
     device_messages: Mapping[str, str]
     onset: OnsetFile
     limits: AdviceLimits
+    lexicon: Lexicon
     source: Path | None = None
 
     def question(self, question_id: str) -> Question:
@@ -173,6 +195,13 @@ REQUIRED_MESSAGES = (
     "silent_prompts_before_goodbye",
     "no_answer",
     "input_closed_timing",
+    "correction_noted",
+    "correction_same_advice",
+    "advice_changed",
+    "red_flag_session",
+    "noted",
+    "onset_more_than_three_days",
+    "onset_flare_up",
 )
 
 
@@ -256,7 +285,7 @@ def script_from_yaml(texts: Mapping[str, str], directory: Path | None = None) ->
     return script_from_dicts(data, directory)
 
 
-def _parse(model: type[_Strict], name: str, raw: Any, directory: Path | None) -> Any:
+def _parse(model: type[BaseModel], name: str, raw: Any, directory: Path | None) -> Any:
     where = str(directory / name) if directory else name
     try:
         return model.model_validate(raw)
@@ -281,6 +310,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
     advice: AdviceFile = _parse(AdviceFile, "advice.yaml", data["advice.yaml"], directory)
     messages: MessagesFile = _parse(MessagesFile, "messages.yaml", data["messages.yaml"], directory)
     onset: OnsetFile = _parse(OnsetFile, "onset.yaml", data["onset.yaml"], directory)
+    lexicon: Lexicon = _parse(Lexicon, "understanding.yaml", data["understanding.yaml"], directory)
     script = DialogScript(
         greeting=triage.greeting,
         questions=triage.questions,
@@ -293,6 +323,7 @@ def script_from_dicts(data: Mapping[str, Any], directory: Path | None = None) ->
         messages=messages.conversation,
         device_messages=messages.devices,
         onset=onset,
+        lexicon=lexicon,
         source=directory,
     )
     _cross_check(script, directory)
@@ -354,6 +385,16 @@ def _cross_check(script: DialogScript, directory: Path | None) -> None:
                 raise _fail(
                     directory, "triage.yaml", f"{key}.when", f"no question sets fact '{fact}'"
                 )
+    for fact in script.lexicon.screens:
+        if fact not in facts:
+            raise _fail(
+                directory, "understanding.yaml", f"screens.{fact}", "no question sets this fact"
+            )
+    for question_id in script.lexicon.topics:
+        if question_id not in ids:
+            raise _fail(
+                directory, "understanding.yaml", f"topics.{question_id}", "no such question"
+            )
     for name, advice in script.advice.items():
         if advice.kind == "seek_care" and advice.plan is not None:
             raise _fail(directory, "advice.yaml", f"advice.{name}.plan", "seek_care has no plan")

@@ -10,17 +10,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voice_assistant.dialog.conversation import TIMING, Recommendation, Turn, _minutes_in
-from voice_assistant.dialog.matching import PhraseMatcher
+from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import DialogScript
+from voice_assistant.dialog.understanding import Context, understand
 from voice_assistant.events import TimerEvent, Transcript, Vocabulary
 from voice_assistant.ports import Clock
 from voice_assistant.session.journal import Journal
 from voice_assistant.session.plans import SessionConfig
 from voice_assistant.session.timer import SessionTimer, Status
 
-# Answer names (answers.yaml) understood during a session.
+# Answer names (answers.yaml) understood during a session. Each counts only as
+# the whole reply (polite words aside); "done" also by the pack-off phrases in
+# understanding.yaml.
 SESSION_ANSWERS = ("done", "start", "time_left", "pause", "resume")
+SESSION_COMMANDS = ("start", "time_left", "pause", "resume")
 CHIME_BEFORE = frozenset({"times_up", "final_chime", "phase_next"})
+
+
+def session_context(script: DialogScript) -> Context:
+    """What can be meant during a session: whole commands, or the pack is off."""
+    commands = {name: answer.phrases for name, answer in script.commands.items()}
+    commands.update({name: script.answers[name].phrases for name in SESSION_COMMANDS})
+    return Context(
+        "session",
+        kind="session",
+        answers={"done": script.answers["done"].phrases},
+        commands=commands,
+    )
 
 
 class SessionController:
@@ -58,9 +74,9 @@ class SessionController:
         }
         for name in SESSION_ANSWERS:
             phrases[name] = script.answers[name].phrases
-        self._matcher = PhraseMatcher(phrases)
+        self._context = session_context(script)
         meanings = {p: name for name, group in phrases.items() for p in group}
-        self._vocabulary = Vocabulary(tuple(sorted(meanings)), meanings=meanings)
+        self._vocabulary = Vocabulary(tuple(sorted(meanings)), meanings=meanings, sentences=True)
 
     # --- TimedSession -------------------------------------------------------------------
 
@@ -104,31 +120,50 @@ class SessionController:
             if transcript.source == "audio":
                 return self._speak(self.timer.due_events(now), now)  # noise: stay quiet
             return self._speak(self.timer.help(now), now)
-        names = self._matcher.find(transcript.text).names
+        meaning = understand(transcript.text, self._context, self.script.lexicon)
+        if meaning.kind == "red_flag":
+            return self._red_flag(meaning.screens, now)
         timer = self.timer
+        name = meaning.name if meaning.kind in ("command", "answer") else ""
         minutes = _minutes_in(transcript.text)
-        if "stop" in names:
+        if name == "stop":
             events = timer.stop(now)
-        elif "pause" in names:
+        elif name == "pause":
             events = timer.pause(now)
-        elif "resume" in names:
+        elif name == "resume":
             events = timer.resume(now)
-        elif "time_left" in names:
+        elif name == "time_left":
             events = timer.how_long_left(now)
+        elif name == "repeat":
+            events = timer.repeat(now)
+        elif name == "done":
+            events = timer.confirm(now)
+        elif name == "start" and timer.state.status == Status.AWAITING:
+            # "It's on", "ok", "yes": starts the next pack after a rest, but is
+            # never taken as "the pack is off" (help says again to take it off).
+            on = timer.state.awaiting == "on"
+            events = timer.confirm(now) if on else timer.help(now)
+        elif name == "start" and timer.state.status == Status.PAUSED:
+            events = timer.resume(now)
         elif minutes is not None and "minute" in transcript.text.lower():
             events = timer.change_minutes(now, minutes)
-        elif "done" in names or "start" in names:
-            if timer.state.status == Status.AWAITING:
-                events = timer.confirm(now)
-            elif "start" in names and timer.state.status == Status.PAUSED:
-                events = timer.resume(now)
-            else:
-                events = timer.confirm(now)
-        elif "repeat" in names:
-            events = timer.repeat(now)
         else:
             events = timer.help(now)
         return self._speak(events, now)
+
+    def _red_flag(self, screens: tuple[str, ...], now: float) -> list[Turn]:
+        """A red flag mentioned mid-session: stop (journalled as stopped), pack off, advice."""
+        turns = self._speak(self.timer.stop(now), now)
+        facts = dict.fromkeys(screens, True)
+        advice_id = next(
+            (rule.advice for rule in self.script.rules if decide([rule], facts).rule is not None),
+            None,
+        )
+        parts = [self.script.message("red_flag_session")]
+        if advice_id is not None:
+            parts.append(self.script.advice[advice_id].say.strip())
+        turns.append(Turn(state=TIMING, say=" ".join(parts), expects=(), event="red_flag"))
+        return turns
 
     def interrupt(self, now: float) -> list[Turn]:
         """Ctrl-C, SIGTERM or SIGHUP: tell the user to take the pack off; journal it as
