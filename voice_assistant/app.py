@@ -109,6 +109,7 @@ def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings
         for problem in result.problems:
             print(problem, file=sys.stderr)
     overrides: dict[str, Any] = {
+        "tts": getattr(args, "tts", None),
         "voice": getattr(args, "voice", None),
         "rate": getattr(args, "rate", None),
         "volume": getattr(args, "volume", None),
@@ -277,11 +278,19 @@ def build_speaker(
         speakers.append(_loudspeaker(settings, script, sink))
     save_dir = getattr(args, "save_speech", None)
     if save_dir is not None:
-        from voice_assistant.adapters.tts_pyttsx3 import WavRecordingSpeaker
+        from voice_assistant.adapters.playback import NullPlayer
+        from voice_assistant.speaker_choice import open_speaker
 
         speakers.append(
             _guarded(
-                WavRecordingSpeaker(Path(save_dir), rate=settings.rate, voice=settings.voice),
+                open_speaker(
+                    settings.tts,
+                    settings,
+                    notify=sink.notice,
+                    notice=_natural_voice_notice(script),
+                    player=NullPlayer(),
+                    save_dir=Path(save_dir),
+                ),
                 script,
                 sink,
             )
@@ -296,16 +305,19 @@ def _guarded(speaker: Speaker, script: DialogScript, sink: TurnSink) -> Speaker:
     return FallbackSpeaker(speaker, sink.notice, lambda detail: template.format(detail=detail))
 
 
+def _natural_voice_notice(script: DialogScript) -> str:
+    from voice_assistant.speaker_choice import DEFAULT_NOTICE
+
+    return script.device_messages.get("natural_voice_failed", DEFAULT_NOTICE)
+
+
 def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Speaker:
     template = script.device_messages["no_speaker"]
     try:
-        from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+        from voice_assistant.speaker_choice import open_speaker
 
-        speaker: Speaker = Pyttsx3Speaker(
-            rate=settings.rate,
-            volume=settings.volume,
-            voice=settings.voice,
-            output_device=settings.output_device,
+        speaker = open_speaker(
+            settings.tts, settings, notify=sink.notice, notice=_natural_voice_notice(script)
         )
     except AssistantError as exc:
         log.warning("no speech output: %s", exc)

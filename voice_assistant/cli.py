@@ -157,7 +157,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     audio.add_argument("--output-device", metavar="NAME|INDEX", help="speaker to use")
     audio.add_argument("--rate", type=int, help="speaking rate in words per minute (default 150)")
     audio.add_argument("--volume", type=float, help="speaking volume, 0.0 to 1.0 (default 1.0)")
-    audio.add_argument("--voice", help="text-to-speech voice name (e.g. en-us, en-gb)")
+    audio.add_argument(
+        "--tts",
+        choices=["espeak", "piper"],
+        help="text-to-speech engine: espeak (espeak-ng, default) or piper (the calmer "
+        "natural voice; install with `bash setup.sh run --piper`)",
+    )
+    audio.add_argument(
+        "--voice",
+        help="text-to-speech voice name (e.g. en-us, en-gb); with --tts piper, a .onnx voice file",
+    )
     audio.add_argument(
         "--save-speech", type=Path, metavar="DIR", help="also save every reply as a WAV in DIR"
     )
