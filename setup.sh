@@ -3,6 +3,8 @@
 #
 #   bash setup.sh run [heat-or-ice options]   set up, then start the assistant
 #   bash setup.sh test [pytest options]       set up, then run lint and the test suite
+#   bash setup.sh run --piper [options]       also install the natural voice (Piper), use it
+#                                             (or HEAT_OR_ICE_PIPER=1 for any command)
 #
 # Setting up means: Debian packages where missing (espeak-ng, libportaudio2,
 # python3-venv, ...), a virtual environment in .venv, and this package with its
@@ -12,6 +14,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$HERE/.venv"
 STAMP="$VENV/.installed"
+EXTRAS="dev${HEAT_OR_ICE_PIPER:+,piper}"
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 python3-venv python3-dev)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -56,7 +59,7 @@ pick_python() {
 
 install_python_packages() {
     local want
-    want="$(cat "$HERE/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    want="$( (cat "$HERE/pyproject.toml"; echo "$EXTRAS") | sha256sum | cut -d' ' -f1)"
     if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
         return 0
     fi
@@ -66,7 +69,7 @@ install_python_packages() {
     fi
     say "Installing heat-or-ice and its Python packages (first time only)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[dev]"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[$EXTRAS]"
     echo "$want" >"$STAMP"
 }
 
@@ -78,6 +81,9 @@ setup() {
 case "${1:-}" in
     run)
         shift
+        if [ "${1:-}" = "--piper" ]; then
+            shift; EXTRAS="dev,piper"; set -- --tts piper "$@"
+        fi
         setup
         exec "$VENV/bin/heat-or-ice" "$@"
         ;;

@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--device", default=argparse.SUPPRESS, help="microphone to check")
     doctor.add_argument("--output-device", default=argparse.SUPPRESS, help="speaker to check")
+    doctor.add_argument(
+        "--tts",
+        default=argparse.SUPPRESS,
+        choices=["espeak", "piper"],
+        help="text-to-speech engine to check (default: the one in the settings)",
+    )
     _add_engine_options(doctor, suppress=True)
     return parser
 
