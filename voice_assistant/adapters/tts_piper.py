@@ -187,6 +187,7 @@ class PiperWorker:
         self._stderr: deque[str] = deque(maxlen=5)
         self._lock = threading.Lock()
         self._failure: PiperError | None = None
+        self._readers: list[threading.Thread] = []
 
     @property
     def pid(self) -> int | None:
@@ -210,15 +211,19 @@ class PiperWorker:
             except OSError as exc:
                 raise self._fail(f"could not start ({exc.strerror})") from exc
             assert self._process.stdout is not None and self._process.stderr is not None
-            threading.Thread(
-                target=self._read, args=(self._process.stdout,), name="piper-out", daemon=True
-            ).start()
-            threading.Thread(
-                target=self._read_errors,
-                args=(self._process.stderr,),
-                name="piper-err",
-                daemon=True,
-            ).start()
+            self._readers = [
+                threading.Thread(
+                    target=self._read, args=(self._process.stdout,), name="piper-out", daemon=True
+                ),
+                threading.Thread(
+                    target=self._read_errors,
+                    args=(self._process.stderr,),
+                    name="piper-err",
+                    daemon=True,
+                ),
+            ]
+            for reader in self._readers:
+                reader.start()
             kind, value = self._next(self.start_timeout_s, "start")
             if kind != "ready" or not isinstance(value, int):
                 raise self._fail(f"did not start: {value}")
@@ -272,6 +277,8 @@ class PiperWorker:
             process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=3)
+        for reader in self._readers:  # they close the pipes at end of file
+            reader.join(timeout=2)
 
     def _next(self, timeout: float, doing: str) -> tuple[str, object]:
         try:
@@ -288,9 +295,14 @@ class PiperWorker:
         process = self._process
         if process is not None and process.poll() is None:
             process.kill()
+        self.close()
         return self._failure
 
     def _read(self, stream: IO[bytes]) -> None:
+        with stream:
+            self._read_messages(stream)
+
+    def _read_messages(self, stream: IO[bytes]) -> None:
         put = self._messages.put
         try:
             while True:
@@ -320,11 +332,12 @@ class PiperWorker:
         put(("exit", "the process ended"))
 
     def _read_errors(self, stream: IO[bytes]) -> None:
-        for line in iter(stream.readline, b""):
-            text = line.decode("utf-8", "replace").strip()
-            if text:
-                self._stderr.append(text)
-                log.debug("piper worker: %s", text)
+        with stream, contextlib.suppress(OSError, ValueError):
+            for line in iter(stream.readline, b""):
+                text = line.decode("utf-8", "replace").strip()
+                if text:
+                    self._stderr.append(text)
+                    log.debug("piper worker: %s", text)
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
