@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import DIALOGS
+from support import DIALOGS, run_cli
 
 from voice_assistant.adapters.playback import NullPlayer
 from voice_assistant.adapters.tts_piper import (
@@ -30,10 +30,11 @@ from voice_assistant.adapters.tts_piper import (
     resample,
     scale_volume,
 )
-from voice_assistant.adapters.tts_pyttsx3 import WavRecordingSpeaker
+from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, WavRecordingSpeaker
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
-from voice_assistant.config import Settings
+from voice_assistant.config import Settings, merge_overrides, parse_settings
+from voice_assistant.doctor import check_tts
 from voice_assistant.events import Transcript
 from voice_assistant.output import MemorySink
 from voice_assistant.session.journal import Journal
@@ -383,3 +384,65 @@ def test_the_microphone_is_muted_around_every_piper_playback(script, tmp_path):
         else:
             muted = event == "mute"
     assert events.count("play") >= 3  # greeting and questions, several sentences
+
+
+# --- choosing the engine --------------------------------------------------------------------
+
+
+def test_the_settings_file_and_the_flag_choose_the_engine():
+    assert Settings().tts == "espeak"
+    chosen = parse_settings('[voice]\nengine = "piper"\n')
+    assert chosen.problems == [] and chosen.settings.tts == "piper"
+    assert merge_overrides(chosen.settings, {"tts": "espeak"}).tts == "espeak"
+    bad = parse_settings('[voice]\nengine = "festival"\n')
+    assert bad.settings.tts == "espeak"
+    assert len(bad.problems) == 1 and '"espeak"' in bad.problems[0]
+    # a bare engine = "vosk" still belongs under [recognition], engine = "piper" under [voice]
+    assert "[recognition]" in parse_settings('engine = "vosk"\n').problems[0]
+    assert "[voice]" in parse_settings('engine = "piper"\n').problems[0]
+
+
+@pytest.mark.audio
+def test_the_assistant_with_a_missing_piper_voice_says_so_once_and_uses_espeak(tmp_path):
+    result = run_cli(
+        "--text",
+        "--json",
+        "--tts",
+        "piper",
+        "--voice",
+        str(tmp_path / "missing.onnx"),
+        "--save-speech",
+        str(tmp_path / "wav"),
+        "--data-dir",
+        str(tmp_path),
+        stdin="no\nstop\n",
+        env={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("natural voice isn't working") == 1
+    assert "missing.onnx is missing" in output
+    files = sorted((tmp_path / "wav").glob("*.wav"))
+    assert files[0].name.startswith("001-the-natural-voice-isn-t")
+    assert len(files) >= 4  # the notice, the greeting, two questions, goodbye
+
+
+def test_doctor_names_the_voice_the_assistant_would_use():
+    def working(name, settings, *, notify, player):
+        speaker = RecordingSpeaker()
+        speaker.voice_name = "en_US-joe-medium"
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        return speaker
+
+    def broken(name, settings, *, notify, player):
+        notify("The natural voice isn't working (the worker did not start).")
+        speaker = RecordingSpeaker()
+        speaker.renderer = object()
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        return speaker
+
+    good = check_tts(Settings(tts="piper"), EspeakRenderer, working)
+    assert good.status == "ok" and "Piper natural voice en_US-joe-medium" in good.message
+    fallen = check_tts(Settings(tts="piper"), EspeakRenderer, broken)
+    assert fallen.status == "warning"
+    assert "espeak-ng" in fallen.message and "did not start" in fallen.message
