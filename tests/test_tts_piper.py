@@ -29,6 +29,7 @@ from voice_assistant.adapters.tts_piper import (
     piper_file_speaker,
     resample,
     scale_volume,
+    template_matcher,
 )
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, WavRecordingSpeaker
 from voice_assistant.app import build_assistant
@@ -446,3 +447,19 @@ def test_doctor_names_the_voice_the_assistant_would_use():
     fallen = check_tts(Settings(tts="piper"), EspeakRenderer, broken)
     assert fallen.status == "warning"
     assert "espeak-ng" in fallen.message and "did not start" in fallen.message
+
+
+def test_timer_announcements_are_cached_the_first_time_they_are_said(tmp_path):
+    config = load_session_config(DIALOGS / "session.yaml")
+    is_timer_text = template_matcher(config.texts.values())
+    assert is_timer_text("Time's up: take the ice off now. Say done when it's off.")
+    assert is_timer_text("Halfway: seven and a half minutes left.")
+    assert not is_timer_text("Do you have a fever, shivers, or feel generally unwell?")
+
+    worker = fake_worker(tmp_path, TONE_WORKER)
+    cache = PhraseCache(tmp_path / "cache")
+    speaker = PiperSpeaker(player=NullPlayer(), worker=worker, cache=cache, fixed=is_timer_text)
+    speaker.say("Halfway: seven minutes left.")
+    speaker.say("Do you have a fever?")
+    worker.close()
+    assert len(list(cache.folder.glob("*.wav"))) == 1  # only the timer line, on first use

@@ -9,7 +9,7 @@ import queue
 import signal
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,6 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     sink: TurnSink = JsonSink() if args.json else PlainSink()
     clock = MonotonicClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
-    speaker = build_speaker(settings, args, script, sink)
     try:
         session_config = load_session_config(
             Path(script.source or paths.dialogs_dir()) / "session.yaml"
@@ -150,6 +149,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+    speaker = build_speaker(settings, args, script, sink, session_config.texts.values())
     journal = open_safe_journal(settings.data_dir, session_config, script, sink)
     _install_signal_handlers(inbox)
     transcribe = None
@@ -270,12 +270,21 @@ def build_assistant(
 
 
 def build_speaker(
-    settings: Settings, args: argparse.Namespace, script: DialogScript, sink: TurnSink
+    settings: Settings,
+    args: argparse.Namespace,
+    script: DialogScript,
+    sink: TurnSink,
+    session_texts: Iterable[str] = (),
 ) -> Speaker:
-    """The loudspeaker (unless muted), plus WAV files with --save-speech."""
+    """The loudspeaker (unless muted), plus WAV files with --save-speech.
+
+    ``session_texts`` (the timer's sentence templates) are cached by the natural voice the
+    first time they are said.
+    """
     speakers: list[Speaker] = []
+    fixed = _template_matcher(session_texts) if settings.tts == "piper" else None
     if not settings.mute:
-        speakers.append(_loudspeaker(settings, script, sink))
+        speakers.append(_loudspeaker(settings, script, sink, fixed))
     save_dir = getattr(args, "save_speech", None)
     if save_dir is not None:
         from voice_assistant.adapters.playback import NullPlayer
@@ -290,6 +299,7 @@ def build_speaker(
                     notice=_natural_voice_notice(script),
                     player=NullPlayer(),
                     save_dir=Path(save_dir),
+                    fixed=fixed,
                 ),
                 script,
                 sink,
@@ -311,13 +321,28 @@ def _natural_voice_notice(script: DialogScript) -> str:
     return script.device_messages.get("natural_voice_failed", DEFAULT_NOTICE)
 
 
-def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Speaker:
+def _template_matcher(templates: Iterable[str]) -> Callable[[str], bool]:
+    from voice_assistant.adapters.tts_piper import template_matcher
+
+    return template_matcher(templates)
+
+
+def _loudspeaker(
+    settings: Settings,
+    script: DialogScript,
+    sink: TurnSink,
+    fixed: Callable[[str], bool] | None = None,
+) -> Speaker:
     template = script.device_messages["no_speaker"]
     try:
         from voice_assistant.speaker_choice import open_speaker
 
         speaker = open_speaker(
-            settings.tts, settings, notify=sink.notice, notice=_natural_voice_notice(script)
+            settings.tts,
+            settings,
+            notify=sink.notice,
+            notice=_natural_voice_notice(script),
+            fixed=fixed,
         )
     except AssistantError as exc:
         log.warning("no speech output: %s", exc)

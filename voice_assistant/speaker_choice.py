@@ -106,13 +106,15 @@ def open_speaker(
     save_dir: Path | None = None,
     make_espeak: Callable[[], Speaker] | None = None,
     make_piper: Callable[[], Speaker] | None = None,
+    fixed: Callable[[str], bool] | None = None,
 ) -> Speaker:
     """The speaker for engine ``name`` with the voice settings; raises AssistantError in words.
 
     ``player`` None = the sound card (``settings.output_device``). For "piper", a missing
     package or voice, or a worker that will not start, gives espeak-ng instead, with
-    ``notice`` printed (with the reason) and spoken once. ``make_espeak``/``make_piper``
-    replace the real engines in tests.
+    ``notice`` printed (with the reason) and spoken once. ``fixed`` says which texts Piper
+    caches the first time they are said (the rest: the second time). ``make_espeak`` /
+    ``make_piper`` replace the real engines in tests.
     """
     if name not in TTS_ENGINES:
         raise SpeakerError(
@@ -148,6 +150,7 @@ def open_speaker(
             output_device=settings.output_device,
             player=player,
             save_dir=save_dir,
+            fixed=fixed or (),
             check=False,
         )
         try:

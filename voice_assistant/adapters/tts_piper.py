@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -121,6 +121,22 @@ def find_voice(spec: str | None = None) -> PiperVoiceFiles:
                 "--tts espeak."
             )
     return files
+
+
+def template_matcher(templates: Iterable[str]) -> Callable[[str], bool]:
+    """True for a text that is one of ``templates`` with its {placeholders} filled in.
+
+    For the session texts (dialogs/session.yaml): every timer announcement is then cached
+    the first time it is said. Case is ignored (the first letter is capitalised when said).
+    """
+    patterns = []
+    for template in templates:
+        pieces = re.split(r"\{[a-z_]+\}", " ".join(template.split()))
+        patterns.append(".+?".join(re.escape(piece) for piece in pieces))
+    if not patterns:
+        return lambda text: False
+    combined = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    return lambda text: combined.fullmatch(" ".join(text.split())) is not None
 
 
 def length_scale(rate: int) -> float:
@@ -429,9 +445,10 @@ class PhraseCache:
 class PiperSpeaker:
     """ports.Speaker with the Piper voice; ``say`` returns after playback has ended.
 
-    ``fixed`` lists texts to cache the first time they are said (e.g. timer lines);
-    everything else is cached the second time. ``check=True`` starts the worker and checks
-    the speaker at construction, so the app can fall back before the first question.
+    ``fixed`` lists texts (or is a test, e.g. ``template_matcher``) to cache the first time
+    they are said, such as timer announcements; everything else is cached the second time.
+    ``check=True`` starts the worker and checks the speaker at construction, so the app can
+    fall back before the first question.
     """
 
     sample_rate = SAMPLE_RATE
@@ -447,7 +464,7 @@ class PiperSpeaker:
         save_dir: Path | None = None,
         worker: PiperWorker | None = None,
         cache: PhraseCache | None = None,
-        fixed: Collection[str] = (),
+        fixed: Collection[str] | Callable[[str], bool] = (),
         check: bool = True,
     ) -> None:
         if not RATE_RANGE[0] <= int(rate) <= RATE_RANGE[1]:
@@ -471,7 +488,11 @@ class PiperSpeaker:
         )
         self.player: Player = player if player is not None else SoundDevicePlayer(output_device)
         self.cache = cache if cache is not None else PhraseCache(default_cache_dir())
-        self.fixed = frozenset(" ".join(text.split()) for text in fixed)
+        if callable(fixed):
+            self._fixed: Callable[[str], bool] = fixed
+        else:
+            listed = frozenset(" ".join(text.split()) for text in fixed)
+            self._fixed = listed.__contains__
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.recorded: list[tuple[str, Path]] = []
         self.last_playback_end: float | None = None
@@ -570,7 +591,7 @@ class PiperSpeaker:
     def _remember(self, text: str, key: str, pcm: bytes) -> None:
         if not pcm:
             return
-        if text in self.fixed or self.cache.seen_before(key):
+        if self._fixed(text) or self.cache.seen_before(key):
             self.cache.put(key, pcm)
         self._recent[key] = pcm
         while len(self._recent) > 32:
