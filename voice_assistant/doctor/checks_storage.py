@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from voice_assistant.config import EXAMPLE_FILE, choose_config_path, load_settings
+from voice_assistant.config_file import EXAMPLE_FILE, choose_config_path, load_settings
 from voice_assistant.doctor.check import Check
 from voice_assistant.doctor.deps import MIN_FREE_BYTES
 from voice_assistant.errors import AssistantError
