@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from voice_assistant import config, paths
-from voice_assistant.config import (
-    DEFAULT_WAKE_PHRASE,
+from voice_assistant import config, config_file, paths
+from voice_assistant.config import DEFAULT_WAKE_PHRASE, Settings, merge_overrides
+from voice_assistant.config_file import (
     LoadResult,
-    Settings,
     choose_config_path,
     load_settings,
-    merge_overrides,
     parse_settings,
     settings_to_toml,
 )
@@ -56,7 +54,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may read the real user's settings or HEAT_OR_ICE_CONFIG."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.delenv(config.CONFIG_ENV, raising=False)
+    monkeypatch.delenv(config_file.CONFIG_ENV, raising=False)
 
 
 def write(tmp_path: Path, text: str, name: str = "settings.toml") -> Path:
@@ -370,7 +368,7 @@ def test_unknown_override_name_is_a_programming_error() -> None:
 
 
 def test_choose_config_path_order(tmp_path: Path) -> None:
-    env = {config.CONFIG_ENV: str(tmp_path / "env.toml")}
+    env = {config_file.CONFIG_ENV: str(tmp_path / "env.toml")}
     assert choose_config_path("cli.toml", env) == (Path("cli.toml"), True)
     assert choose_config_path(None, env) == (tmp_path / "env.toml", True)
     default = tmp_path / "xdg-config" / "heat-or-ice" / "settings.toml"
@@ -378,7 +376,7 @@ def test_choose_config_path_order(tmp_path: Path) -> None:
 
 
 def test_env_named_file_is_explicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(config.CONFIG_ENV, str(tmp_path / "gone.toml"))
+    monkeypatch.setenv(config_file.CONFIG_ENV, str(tmp_path / "gone.toml"))
     result = load_settings(None)
     assert "does not exist" in only_problem(result)
 
@@ -427,12 +425,12 @@ def test_example_file_values_are_all_valid_and_cover_every_setting(tmp_path: Pat
     assert result.problems == []
     assigned = set(re.findall(r"^([a-z_]+) = ", text, flags=re.MULTILINE))
     names = {f.name for f in dataclasses.fields(Settings)}
-    keys = {spec.key for spec in config._FIELDS}
-    assert {spec.name for spec in config._FIELDS} == names
+    keys = {spec.key for spec in config.FIELDS}
+    assert {spec.name for spec in config.FIELDS} == names
     assert assigned == keys
     # the example's shown values are the defaults wherever a default exists
     defaults = Settings()
-    for spec in config._FIELDS:
+    for spec in config.FIELDS:
         if getattr(defaults, spec.name) is not None and spec.name != "data_dir":
             assert getattr(result.settings, spec.name) == getattr(defaults, spec.name), spec
 

@@ -14,21 +14,19 @@ from voice_assistant.adapters.mic import PcmInputStream
 from voice_assistant.adapters.playback import NullPlayer
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
 from voice_assistant.config import Settings
-from voice_assistant.doctor import (
-    EXIT_MISSING,
-    EXIT_OK,
-    Check,
-    DoctorDeps,
-    check_disk,
-    check_journal,
+from voice_assistant.doctor.check import Check, guarded
+from voice_assistant.doctor.checks_devices import (
     check_microphone,
-    check_recognition,
-    check_settings,
     check_speaker,
     check_tts,
-    guarded,
     measure_level,
-    resample_16k,
+)
+from voice_assistant.doctor.checks_engine import check_recognition, resample_16k
+from voice_assistant.doctor.checks_storage import check_disk, check_journal, check_settings
+from voice_assistant.doctor.deps import DoctorDeps
+from voice_assistant.doctor.report import (
+    EXIT_MISSING,
+    EXIT_OK,
     run_doctor,
     spoken_report,
     summary,

@@ -13,7 +13,7 @@ from voice_assistant import app, engines
 from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
 from voice_assistant.config import Settings
-from voice_assistant.doctor import check_recognition
+from voice_assistant.doctor.checks_engine import check_recognition
 from voice_assistant.engines import EngineContext, choose_recognizer, open_recognizer
 from voice_assistant.errors import RecognizerError
 from voice_assistant.events import DeviceProblem, Vocabulary

@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from voice_assistant import models_download
+from voice_assistant import model_fetch
 from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME, model_problems
+from voice_assistant.errors import ModelDownloadError
+from voice_assistant.model_unpack import safe_unpack
 from voice_assistant.models_download import (
     DEFAULT_SHA256,
     DEFAULT_URL,
-    ModelDownloadError,
     download_model,
     download_whisper_model,
     main_models,
     model_name_from_url,
-    safe_unpack,
 )
 
 MODEL_FILES = [
@@ -355,7 +355,7 @@ def test_not_enough_free_space_is_said_before_downloading(
 ) -> None:
     data = model_zip()
     site.files[f"/{NAME}.zip"] = data
-    monkeypatch.setattr(models_download, "_free_bytes", lambda folder: 1000)
+    monkeypatch.setattr(model_fetch, "_free_bytes", lambda folder: 1000)
     with pytest.raises(ModelDownloadError, match="is full: the model needs about 1 MB"):
         download_model(site.url(f"/{NAME}.zip"), sha(data), tmp_path, progress=False)
     assert not (tmp_path / NAME).exists()
@@ -370,7 +370,7 @@ def test_disk_full_while_writing_is_a_clear_error(
     def full(*args: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(models_download, "_copy_stream", full)
+    monkeypatch.setattr(model_fetch, "_copy_stream", full)
     with pytest.raises(ModelDownloadError, match="is full"):
         download_model(site.url(f"/{NAME}.zip"), sha(data), tmp_path, progress=False)
     assert leftovers(tmp_path) == []

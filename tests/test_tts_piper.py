@@ -34,8 +34,9 @@ from voice_assistant.adapters.tts_piper import (
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, WavRecordingSpeaker
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
-from voice_assistant.config import Settings, merge_overrides, parse_settings
-from voice_assistant.doctor import check_tts
+from voice_assistant.config import Settings, merge_overrides
+from voice_assistant.config_file import parse_settings
+from voice_assistant.doctor.checks_devices import check_tts
 from voice_assistant.events import Transcript
 from voice_assistant.output import MemorySink
 from voice_assistant.session.journal import Journal

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from voice_assistant import engines, paths
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import MonotonicClock
-from voice_assistant.config import Settings, choose_config_path, load_settings, merge_overrides
+from voice_assistant.config import Settings, merge_overrides
+from voice_assistant.config_file import choose_config_path, load_settings
 from voice_assistant.dialog.conversation import (
     Conversation,
     ConversationOptions,

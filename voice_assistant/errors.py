@@ -30,3 +30,7 @@ class JournalError(AssistantError):
 
 class ConfigError(AssistantError):
     """The settings file is unreadable or has a bad value."""
+
+
+class ModelDownloadError(RecognizerError):
+    """A model could not be downloaded or installed; the message says why and what to do."""
