@@ -13,11 +13,12 @@ the assistant falls back to the built-in pocketsphinx engine.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from voice_assistant.model_fetch import sha256_of
 
 MODEL_NAME = "whisper-tiny.en"
 ENV_MODEL_PATH = "HEAT_OR_ICE_WHISPER_MODEL"
@@ -91,14 +92,6 @@ def find_whisper_model(
         if location.origin == "environment" or location.path.is_dir():
             return location
     return None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_problems(folder: Path, *, check_sums: bool = True) -> list[str]:
