@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import voice_assistant.adapters.mic as mic
@@ -42,7 +44,7 @@ def fake_microphone(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
-    fake_microphone, monkeypatch: pytest.MonkeyPatch, tmp_path
+    fake_microphone, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     recognizer = PreparingRecognizer()
     seen: dict[str, object] = {}

@@ -12,6 +12,7 @@ from support import DIALOGS, SCREEN_CLEAR
 from voice_assistant.app import build_assistant
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.errors import JournalError, SpeakerError
 from voice_assistant.events import Shutdown, Transcript
 from voice_assistant.output import MemorySink
@@ -34,7 +35,9 @@ def config():
 class Rig:
     """An assistant with a fake clock, a recording speaker and a real journal."""
 
-    def __init__(self, script, config, journal, clock: FakeClock | None = None, speaker=None):
+    def __init__(
+        self, script: DialogScript, config, journal, clock: FakeClock | None = None, speaker=None
+    ) -> None:
         self.clock = clock or FakeClock()
         self.sink = MemorySink()
         self.speaker = speaker or RecordingSpeaker()
@@ -67,7 +70,7 @@ def session_turns(records, start: float = 0.0):
     return [(round(t - start, 1), kind, say) for t, kind, say in records if t >= start]
 
 
-def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
+def test_full_ice_then_heat_plan_under_a_fake_clock(script: DialogScript, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config), FakeClock(wall_start=1_800_000_000))
     records = rig.run(
         [*ICE_THEN_HEAT, "start"],
@@ -112,7 +115,7 @@ def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
     assert history[0].ended_how == "completed"
 
 
-def test_pause_and_resume_shift_the_schedule(script, config) -> None:
+def test_pause_and_resume_shift_the_schedule(script: DialogScript, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(100, "pause"), (400, "resume"), (1205, "done")])
     times = {kind: round(t) for t, kind, _ in records}
@@ -122,7 +125,9 @@ def test_pause_and_resume_shift_the_schedule(script, config) -> None:
     assert "thirteen minutes" in paused_text.lower()
 
 
-def test_pause_means_the_pack_comes_off_and_back_on_means_resume(script, config) -> None:
+def test_pause_means_the_pack_comes_off_and_back_on_means_resume(
+    script: DialogScript, config
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
         [*ICE, "start"], timeline=[(100, "pause"), (160, "it's back on"), (965, "done")]
@@ -141,7 +146,7 @@ def test_pause_means_the_pack_comes_off_and_back_on_means_resume(script, config)
     assert actual is not None and actual <= 15 + 0.1  # pack time: the pause is not counted
 
 
-def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script, config) -> None:
+def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script: DialogScript, config) -> None:
     """A twenty-minute session with a forgotten pause, run in milliseconds."""
     import time
 
@@ -166,7 +171,7 @@ def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script, config) -> None:
     assert rig.journal.history(1)[0].ended_how == "completed"
 
 
-def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
+def test_make_it_ten_minutes_and_refuse_thirty(script: DialogScript, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
         [
@@ -183,14 +188,14 @@ def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
     assert [round(t) for t, kind, _ in records if kind == "times_up"] == [600]
 
 
-def test_stop_mid_session_tells_to_take_pack_off(script, config) -> None:
+def test_stop_mid_session_tells_to_take_pack_off(script: DialogScript, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(60, "stop")])
     assert "Take the ice off now" in records[-1][2]
     assert rig.journal.history(1)[0].ended_how == "stopped"
 
 
-def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> None:
+def test_gap_is_enforced_between_sessions(script: DialogScript, config, tmp_path: Path) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
     first.run([*ICE, "start"], timeline=[(901, "done")])
@@ -208,7 +213,9 @@ def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> Non
     assert not any(kind == "offer_timer" for _, kind, _ in records)
 
 
-def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) -> None:
+def test_interrupted_session_is_announced_first(
+    script: DialogScript, config, tmp_path: Path
+) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
     first.run([*ICE, "start"], until=420)  # seven minutes in; then the laptop dies
@@ -223,7 +230,7 @@ def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) 
     assert second.sink.records[1].state == "greeting"
 
 
-def test_shutdown_mid_session_records_interrupted(script, config) -> None:
+def test_shutdown_mid_session_records_interrupted(script: DialogScript, config) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     rig.run([*ICE, "start"], until=120)
     rig.assistant.handle(Shutdown("SIGTERM"))
@@ -235,13 +242,13 @@ def test_shutdown_mid_session_records_interrupted(script, config) -> None:
 class BrokenJournal(Journal):
     """Writes fail as on a full disk, after the session has begun."""
 
-    def record_event(self, *args, **kwargs):
+    def record_event(self, *args, **kwargs) -> None:
         raise JournalError("database or disk is full")
 
     heartbeat = record_event
 
 
-def test_full_disk_keeps_timing_and_says_so_once(script, config) -> None:
+def test_full_disk_keeps_timing_and_says_so_once(script: DialogScript, config) -> None:
     journal = BrokenJournal.in_memory(config)
     assert isinstance(journal, BrokenJournal)
     rig = Rig(script, config, journal)
@@ -259,7 +266,7 @@ class FailingSpeaker(RecordingSpeaker):
         raise SpeakerError("The speaker stopped working.")
 
 
-def test_failing_speaker_never_silences_times_up(script, config) -> None:
+def test_failing_speaker_never_silences_times_up(script: DialogScript, config) -> None:
     notices: list[str] = []
     bell = io.StringIO()
     speaker = FallbackSpeaker(FailingSpeaker(), notices.append, lambda d: d, bell=bell)

@@ -10,6 +10,7 @@ from support import PLANS
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.rules import decide
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 
 PHRASES = [
@@ -126,7 +127,7 @@ def _typed(*words: str) -> list[tuple[str, str, float]]:
 @example(CLEAR + _typed("yesterday", "no", "yes"))
 @example(CLEAR + _typed("years", "no", "no"))
 @example(CLEAR + _typed("years", "not sure"))
-def test_random_conversations_stay_safe(script, replies) -> None:
+def test_random_conversations_stay_safe(script: DialogScript, replies) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     turns = conversation.start()
     swelling_answers: list[str] = []
@@ -178,7 +179,9 @@ def test_random_conversations_stay_safe(script, replies) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["yes", "no", "not sure"]), min_size=5, max_size=5))
-def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(script, screens) -> None:
+def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(
+    script: DialogScript, screens
+) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
     rec = None

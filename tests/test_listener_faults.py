@@ -12,6 +12,7 @@ from support import DIALOGS, SCREEN_CLEAR
 from voice_assistant.adapters.mic import MicrophoneSource, PcmInputStream
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import DeviceProblem, Silence, Transcript, Vocabulary
 from voice_assistant.listener import VoiceListener
 from voice_assistant.output import MemorySink
@@ -99,7 +100,7 @@ def test_half_duplex_drops_audio_heard_while_speaking() -> None:
     listener.stop()
 
 
-def test_session_keeps_announcing_through_a_device_problem(script) -> None:
+def test_session_keeps_announcing_through_a_device_problem(script: DialogScript) -> None:
     config = load_session_config(DIALOGS / "session.yaml")
     clock, sink = FakeClock(), MemorySink()
     journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")

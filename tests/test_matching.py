@@ -5,25 +5,26 @@ from __future__ import annotations
 import pytest
 
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.understanding import Context, understand
 
 
 @pytest.fixture(scope="module")
-def matcher(script) -> PhraseMatcher:
+def matcher(script: DialogScript) -> PhraseMatcher:
     names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
     names.update({name: answer.phrases for name, answer in script.commands.items()})
     return PhraseMatcher(names)
 
 
 @pytest.fixture(scope="module")
-def stiffness(script) -> Context:
+def stiffness(script: DialogScript) -> Context:
     """A question that is not a danger screen: plain phrase matching applies."""
     names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
     return Context("stiffness", fact="stiff", answers=names)
 
 
 @pytest.fixture
-def answer(script, stiffness):
+def answer(script: DialogScript, stiffness):
     def meaning(_matcher: PhraseMatcher, text: str) -> str | None:
         found = understand(text, stiffness, script.lexicon)
         return found.name if found.kind == "answer" else None

@@ -34,26 +34,26 @@ def load_word(word: str = "yes") -> bytes:
 class ManualStream:
     """A stream whose callback the test calls itself, on the test's thread."""
 
-    def __init__(self, *, callback, blocksize, **kwargs):
+    def __init__(self, *, callback, blocksize, **kwargs) -> None:
         self.callback = callback
         self.blocksize = blocksize
         self.kwargs = kwargs
         self.active = False
         self.closed = False
 
-    def start(self):
+    def start(self) -> None:
         self.active = True
 
-    def stop(self):
+    def stop(self) -> None:
         self.active = False
 
     abort = stop
 
-    def close(self):
+    def close(self) -> None:
         self.active = False
         self.closed = True
 
-    def push(self, block: bytes, overflow: bool = False):
+    def push(self, block: bytes, overflow: bool = False) -> None:
         status = type("Status", (), {"input_overflow": overflow, "__bool__": lambda s: overflow})()
         self.callback(memoryview(block), len(block) // 2, None, status)
 
@@ -61,7 +61,7 @@ class ManualStream:
 class Factory:
     """Returns the next planned stream (or raises the next planned error) on each open."""
 
-    def __init__(self, *plan):
+    def __init__(self, *plan) -> None:
         self.plan = list(plan)
         self.opened = []
         self.calls = 0
@@ -88,7 +88,7 @@ def manual_mic(clock: FakeClock, **kwargs):
     return mic, factory.opened[0]
 
 
-def test_blocks_flow_from_a_wav_backed_stream():
+def test_blocks_flow_from_a_wav_backed_stream() -> None:
     pcm = load_word("yes")
     mic = MicrophoneSource(stream_factory=PcmInputStream.factory(pcm), poll_s=0.02)
     got = bytearray()
@@ -102,7 +102,7 @@ def test_blocks_flow_from_a_wav_backed_stream():
     assert mic.overflows == 0
 
 
-def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for():
+def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for() -> None:
     factory = Factory(ManualStream)
     mic = MicrophoneSource("usb", stream_factory=factory, block_ms=20)
     mic.open()
@@ -113,7 +113,7 @@ def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for():
     assert stream.closed
 
 
-def test_mute_drops_audio_and_unmute_waits_for_the_hold_off():
+def test_mute_drops_audio_and_unmute_waits_for_the_hold_off() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, holdoff_s=0.4)
     blocks = mic.blocks()
@@ -135,7 +135,7 @@ def test_mute_drops_audio_and_unmute_waits_for_the_hold_off():
     mic.close()
 
 
-def test_unmute_empties_what_was_queued_during_the_hold_off_race():
+def test_unmute_empties_what_was_queued_during_the_hold_off_race() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, holdoff_s=0.0)
     blocks = mic.blocks()
@@ -147,7 +147,7 @@ def test_unmute_empties_what_was_queued_during_the_hold_off_race():
     mic.close()
 
 
-def test_full_queue_drops_the_oldest_and_counts_it():
+def test_full_queue_drops_the_oldest_and_counts_it() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, max_queue_blocks=3)
     for tag in range(1, 6):
@@ -160,7 +160,7 @@ def test_full_queue_drops_the_oldest_and_counts_it():
     mic.close()
 
 
-def test_stall_reopens_the_stream_and_audio_flows_again():
+def test_stall_reopens_the_stream_and_audio_flows_again() -> None:
     first, second = load_word("yes"), load_word("no")
     factory = Factory(
         PcmInputStream.factory(first[: BLOCK * 5], after_end="stall"),
@@ -192,7 +192,7 @@ def test_stall_reopens_the_stream_and_audio_flows_again():
     assert recovered == ["The microphone is working again."]
 
 
-def test_stream_that_dies_mid_way_is_reopened():
+def test_stream_that_dies_mid_way_is_reopened() -> None:
     pcm = load_word("stop")
     factory = Factory(
         PcmInputStream.factory(pcm[: BLOCK * 3], after_end="finish"),
@@ -217,7 +217,7 @@ def test_stream_that_dies_mid_way_is_reopened():
     assert mic.reopens == 1
 
 
-def test_reopen_backs_off_and_refreshes_until_the_device_is_back():
+def test_reopen_backs_off_and_refreshes_until_the_device_is_back() -> None:
     busy = portaudio_error("Error opening RawInputStream: Device unavailable", -9985)
     pcm = load_word("go")
     factory = Factory(
@@ -245,7 +245,7 @@ def test_reopen_backs_off_and_refreshes_until_the_device_is_back():
     assert mic.reopens == 1
 
 
-def test_gives_up_after_k_failed_reopens_with_words():
+def test_gives_up_after_k_failed_reopens_with_words() -> None:
     gone = portaudio_error("Error querying device -1")
     factory = Factory(PcmInputStream.factory(bytes(BLOCK), after_end="stall"), gone)
     problems = []
@@ -278,7 +278,7 @@ def test_gives_up_after_k_failed_reopens_with_words():
         (("Error opening RawInputStream: Invalid sample rate", -9997), ["sample rate"]),
     ],
 )
-def test_open_failure_says_what_is_wrong_and_what_to_do(error, words):
+def test_open_failure_says_what_is_wrong_and_what_to_do(error, words) -> None:
     mic = MicrophoneSource(stream_factory=Factory(portaudio_error(*error)))
     with pytest.raises(AudioDeviceError) as info:
         mic.open()
@@ -286,13 +286,13 @@ def test_open_failure_says_what_is_wrong_and_what_to_do(error, words):
         assert word in str(info.value)
 
 
-def test_open_failure_surfaces_from_blocks_too():
+def test_open_failure_surfaces_from_blocks_too() -> None:
     mic = MicrophoneSource(stream_factory=Factory(portaudio_error("Error querying device -1")))
     with pytest.raises(AudioDeviceError, match="No microphone found"):
         next(mic.blocks())
 
 
-def test_real_microphone_on_this_machine_fails_in_words():
+def test_real_microphone_on_this_machine_fails_in_words() -> None:
     try:
         if query_devices().of_kind("input"):
             pytest.skip("this machine has a microphone")
@@ -305,7 +305,7 @@ def test_real_microphone_on_this_machine_fails_in_words():
     assert "Traceback" not in str(info.value)
 
 
-def test_close_ends_blocks_even_while_waiting_to_reopen():
+def test_close_ends_blocks_even_while_waiting_to_reopen() -> None:
     problem_seen = threading.Event()
     mic = MicrophoneSource(
         stream_factory=Factory(PcmInputStream.factory(bytes(BLOCK), after_end="stall")),
@@ -316,7 +316,7 @@ def test_close_ends_blocks_even_while_waiting_to_reopen():
     )
     finished = threading.Event()
 
-    def consume():
+    def consume() -> None:
         for _ in mic.blocks():
             pass
         finished.set()
@@ -329,10 +329,10 @@ def test_close_ends_blocks_even_while_waiting_to_reopen():
     assert finished.is_set()
 
 
-def test_a_failing_problem_callback_does_not_kill_the_microphone():
+def test_a_failing_problem_callback_does_not_kill_the_microphone() -> None:
     pcm = load_word("yes")
 
-    def bad_callback(message):
+    def bad_callback(message) -> None:
         raise RuntimeError("app bug")
 
     factory = Factory(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 import yaml
@@ -107,7 +108,7 @@ def test_bad_files_fail_at_load_naming_the_key(
     assert message in str(err.value)
 
 
-def test_unreadable_and_invalid_files(tmp_path) -> None:
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(DialogDataError, match="Cannot read the session settings"):
         SessionConfig.from_file(tmp_path / "missing.yaml")
     with pytest.raises(DialogDataError, match="not valid YAML"):

@@ -14,6 +14,7 @@ import pytest
 from audio_synth import synth_pcm
 from support import json_turns, run_cli
 
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.testing import SCENARIOS, Scenario, spoken_conversation
 
 pytestmark = pytest.mark.audio
@@ -46,7 +47,7 @@ def whisper():
     return engines.open_engine("whisper", choice.probe.model)
 
 
-def check_scenarios(script, recognizer, voice: str, rate: int, retry: bool) -> None:
+def check_scenarios(script: DialogScript, recognizer, voice: str, rate: int, retry: bool) -> None:
     failures = []
     for name, scenario in SCENARIOS.items():
         result = spoken_conversation(script, recognizer, scenario, voice, rate, retry=retry)
@@ -57,16 +58,18 @@ def check_scenarios(script, recognizer, voice: str, rate: int, retry: bool) -> N
 
 @pytest.mark.parametrize("voice", POCKETSPHINX_VOICES)
 @pytest.mark.parametrize("rate", POCKETSPHINX_RATES)
-def test_spoken_conversations_reach_the_right_advice(script, recognizer, voice, rate) -> None:
+def test_spoken_conversations_reach_the_right_advice(
+    script: DialogScript, recognizer, voice, rate
+) -> None:
     check_scenarios(script, recognizer, voice, rate, retry=True)
 
 
 @pytest.mark.parametrize("voice", WHISPER_VOICES)
-def test_whisper_hears_every_accent_answering_once(script, whisper, voice) -> None:
+def test_whisper_hears_every_accent_answering_once(script: DialogScript, whisper, voice) -> None:
     check_scenarios(script, whisper, voice, 175, retry=False)
 
 
-def test_cli_audio_in_json_has_heard(tmp_path) -> None:
+def test_cli_audio_in_json_has_heard(tmp_path: Path) -> None:
     files = []
     for index, answer in enumerate([*SCREENS, "years", "no", "no"]):
         pcm = synth_pcm(answer, "en-us", 150)
@@ -89,7 +92,9 @@ def test_cli_audio_in_json_has_heard(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("engine", ["recognizer", "whisper"])
-def test_silence_and_nonsense_are_not_answers(script, engine, request) -> None:
+def test_silence_and_nonsense_are_not_answers(
+    script: DialogScript, engine, request: pytest.FixtureRequest
+) -> None:
     recognizer = request.getfixturevalue(engine)
     answers = {question.id: "banana" for question in script.questions}
     scenario = Scenario(answers, ("none", None), screens=("elephant",))
@@ -119,7 +124,7 @@ def first_words(pcm: bytes, choices: list[str]) -> str:
     ("answers", "opening"),
     [([*SCREENS, "years", "no", "no"], "use heat"), ([*SCREENS, "yesterday", "yes"], "use ice")],
 )
-def test_assistant_speech_rendered_to_wav_says_the_advice(tmp_path, answers, opening) -> None:
+def test_assistant_speech_rendered_to_wav_says_the_advice(tmp_path: Path, answers, opening) -> None:
     speech = tmp_path / "speech"
     result = run_cli(
         "--text",
