@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_no_epsom_salts_or_hot_tubs_anywhere() -> None:
         assert "hot tub" not in text, path
 
 
-def _broken_copy(tmp_path: Path, name: str, edit) -> Path:
+def _broken_copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Path:
     target = tmp_path / "dialogs"
     shutil.copytree(DIALOGS, target)
     path = target / name

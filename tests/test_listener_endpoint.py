@@ -88,7 +88,7 @@ YES_NO = Vocabulary(
 
 def listen(
     text: str, signal: np.ndarray, **segmenter: float
-) -> tuple[list, float, FixedRecognizer]:
+) -> tuple[list[object], float, FixedRecognizer]:
     inbox: queue.Queue[object] = queue.Queue()
     source = ScriptedSource(signal, inbox)
     recognizer = FixedRecognizer(text)

@@ -488,7 +488,7 @@ def serve_whisper(site: Site, change: dict[str, bytes] | None = None) -> str:
 
 @needs_whisper
 def test_whisper_download_installs_the_pinned_files(
-    site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = serve_whisper(site)
     models = tmp_path / "models"
@@ -506,7 +506,7 @@ def test_whisper_download_installs_the_pinned_files(
 
 @needs_whisper
 def test_whisper_download_with_a_changed_file_installs_nothing(
-    site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tampered = bytearray((WHISPER_FILES / "tokenizer.json").read_bytes())  # type: ignore[operator]
     tampered[100] ^= 1
@@ -520,7 +520,7 @@ def test_whisper_download_with_a_changed_file_installs_nothing(
 
 
 @needs_whisper
-def test_whisper_download_resumes_after_a_cut(site, tmp_path: Path) -> None:
+def test_whisper_download_resumes_after_a_cut(site: Site, tmp_path: Path) -> None:
     base = serve_whisper(site)
     models = tmp_path / "models"
     site.cut_after = 1_000_000

@@ -38,12 +38,12 @@ from voice_assistant.dialog.script import DialogScript
         ("six months", 4320),
     ],
 )
-def test_parse(script: DialogScript, text, hours) -> None:
+def test_parse(script: DialogScript, text: str, hours: float) -> None:
     assert parse_onset_hours(text, script.onset) == pytest.approx(hours)
 
 
 @pytest.mark.parametrize("text", ["banana", "", "I hurt my back", "not sure"])
-def test_no_time(script: DialogScript, text) -> None:
+def test_no_time(script: DialogScript, text: str) -> None:
     assert parse_onset_hours(text, script.onset) is None
 
 

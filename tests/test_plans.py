@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -72,9 +73,9 @@ def test_with_minutes_changes_only_the_applications(config: SessionConfig) -> No
 
 
 def _broken(raw: dict[str, object], path: str, value: object) -> dict[str, object]:
-    data = yaml.safe_load(yaml.safe_dump(raw))  # deep copy
+    data: dict[str, object] = yaml.safe_load(yaml.safe_dump(raw))  # deep copy
     *parents, last = path.split(".")
-    node = data
+    node: Any = data
     for key in parents:
         node = node[int(key)] if isinstance(node, list) else node[key]
     if value is None:

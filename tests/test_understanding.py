@@ -624,7 +624,15 @@ def contexts(script: DialogScript) -> dict[str, Context]:
 
 
 @pytest.mark.parametrize(("kind", "where", "previous", "text", "meaning"), CASES)
-def test_understood(script: DialogScript, contexts, kind, where, previous, text, meaning) -> None:
+def test_understood(
+    script: DialogScript,
+    contexts: dict[str, Context],
+    kind: str,
+    where: str,
+    previous: str | None,
+    text: str,
+    meaning: str,
+) -> None:
     context = replace(contexts[where], previous=previous)
     questions = {k: v for k, v in contexts.items() if k not in (OFFER_TIMER, "session")}
     found = understand(text, context, script.lexicon, questions)
@@ -638,7 +646,9 @@ def test_enough_cases_in_every_class() -> None:
     assert all(count >= 3 for count in counts.values()), counts
 
 
-def test_no_danger_screen_no_is_ever_a_symptom(script: DialogScript, contexts) -> None:
+def test_no_danger_screen_no_is_ever_a_symptom(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
     """The opposite direction: every red-flag case is never "no" at any danger screen."""
     for _, _, _, text, meaning in CASES:
         if not meaning.startswith("red:"):

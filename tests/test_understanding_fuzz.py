@@ -96,7 +96,9 @@ reply = st.one_of(
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 12), wrapped)
-def test_wrapped_red_flag_is_never_no(script: DialogScript, at_question, flagged) -> None:
+def test_wrapped_red_flag_is_never_no(
+    script: DialogScript, at_question: int, flagged: tuple[str, str]
+) -> None:
     """At any question, a described symptom wrapped in negations and hedges is a red flag."""
     fact, text = flagged
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
@@ -120,7 +122,7 @@ def test_wrapped_red_flag_is_never_no(script: DialogScript, at_question, flagged
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(reply, max_size=25))
 def test_advice_never_less_urgent_than_the_red_flags_mentioned(
-    script: DialogScript, replies
+    script: DialogScript, replies: list[tuple[str | None, str]]
 ) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
