@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
 import pytest
 
 from voice_assistant.adapters import devices
 from voice_assistant.adapters.devices import (
     DeviceInfo,
     DeviceTable,
+    Kind,
     describe_stream_error,
     format_devices,
     list_devices,
@@ -30,11 +34,11 @@ TABLE = DeviceTable(
 )
 
 
-def fake_query():
+def fake_query() -> DeviceTable:
     return TABLE
 
 
-def empty_query():
+def empty_query() -> DeviceTable:
     return DeviceTable()
 
 
@@ -88,7 +92,7 @@ def test_import_sounddevice_turns_oserror_into_words(monkeypatch: pytest.MonkeyP
 
     real_import = builtins.__import__
 
-    def fake_import(name, *args, **kwargs):
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> ModuleType:
         if name == "sounddevice":
             raise OSError("PortAudio library not found")
         return real_import(name, *args, **kwargs)
@@ -128,7 +132,7 @@ def test_table_from_sounddevice_dicts() -> None:
         ("hw:0", "output", 0),  # first (lowest-numbered) partial match
     ],
 )
-def test_resolve_device(spec, kind, expected) -> None:
+def test_resolve_device(spec: str | int | None, kind: Kind, expected: int) -> None:
     assert resolve_device(spec, kind, fake_query) == expected
 
 
@@ -168,7 +172,7 @@ def test_resolve_default_missing_falls_back_to_first_of_kind() -> None:
         (("Error opening RawInputStream: Internal PortAudio error", -9986), "could not be used"),
     ],
 )
-def test_stream_errors_in_words(error, words) -> None:
+def test_stream_errors_in_words(error: tuple[str | int, ...], words: str) -> None:
     sd = pytest.importorskip("sounddevice")
     message = describe_stream_error(sd.PortAudioError(*error), "input", "usb")
     assert words in message

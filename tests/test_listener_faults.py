@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
+from typing import Any
 
 from support import DIALOGS, SCREEN_CLEAR
 
@@ -35,7 +36,7 @@ class EchoRecognizer:
         return Transcript("yes", 0.9, "audio")
 
 
-def drain(inbox: queue.Queue, seconds: float) -> list:
+def drain(inbox: queue.Queue[object], seconds: float) -> list[object]:
     events, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
         with contextlib.suppress(queue.Empty):
@@ -44,12 +45,12 @@ def drain(inbox: queue.Queue, seconds: float) -> list:
 
 
 def test_stalled_microphone_is_reported_and_gives_up_in_words() -> None:
-    inbox: queue.Queue = queue.Queue()
+    inbox: queue.Queue[object] = queue.Queue()
     problems: list[str] = []
     first = PcmInputStream.factory(b"\x00\x00" * 1600, after_end="stall")
-    opened = []
+    opened: list[int] = []
 
-    def unplugged_after_first(**kwargs):
+    def unplugged_after_first(**kwargs: Any) -> PcmInputStream:
         import sounddevice
 
         opened.append(1)
@@ -83,7 +84,7 @@ def test_stalled_microphone_is_reported_and_gives_up_in_words() -> None:
 
 
 def test_half_duplex_drops_audio_heard_while_speaking() -> None:
-    inbox: queue.Queue = queue.Queue()
+    inbox: queue.Queue[object] = queue.Queue()
     loud = (b"\x00\x40" * 160) * 100  # loud tone-like blocks
     mic = MicrophoneSource(
         stream_factory=PcmInputStream.factory(loud * 5, pace_s=0.0, after_end="silence"),

@@ -15,6 +15,7 @@ from audio_synth import synth_pcm
 from support import json_turns, run_cli
 
 from voice_assistant.dialog.script import DialogScript
+from voice_assistant.ports import Recognizer
 from voice_assistant.testing import SCENARIOS, Scenario, spoken_conversation
 
 pytestmark = pytest.mark.audio
@@ -30,14 +31,14 @@ SCREENS = ["no", "nope", "no", "not really", "no", "no", "nope", "no", "no"]
 
 
 @pytest.fixture(scope="module")
-def recognizer():
+def recognizer() -> Recognizer:
     from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer()
 
 
 @pytest.fixture(scope="module")
-def whisper():
+def whisper() -> Recognizer:
     from voice_assistant import engines
 
     context = engines.engine_context("whisper", None, {}, Path("no-models"))
@@ -47,7 +48,9 @@ def whisper():
     return engines.open_engine("whisper", choice.probe.model)
 
 
-def check_scenarios(script: DialogScript, recognizer, voice: str, rate: int, retry: bool) -> None:
+def check_scenarios(
+    script: DialogScript, recognizer: Recognizer, voice: str, rate: int, retry: bool
+) -> None:
     failures = []
     for name, scenario in SCENARIOS.items():
         result = spoken_conversation(script, recognizer, scenario, voice, rate, retry=retry)
@@ -59,13 +62,15 @@ def check_scenarios(script: DialogScript, recognizer, voice: str, rate: int, ret
 @pytest.mark.parametrize("voice", POCKETSPHINX_VOICES)
 @pytest.mark.parametrize("rate", POCKETSPHINX_RATES)
 def test_spoken_conversations_reach_the_right_advice(
-    script: DialogScript, recognizer, voice, rate
+    script: DialogScript, recognizer: Recognizer, voice: str, rate: int
 ) -> None:
     check_scenarios(script, recognizer, voice, rate, retry=True)
 
 
 @pytest.mark.parametrize("voice", WHISPER_VOICES)
-def test_whisper_hears_every_accent_answering_once(script: DialogScript, whisper, voice) -> None:
+def test_whisper_hears_every_accent_answering_once(
+    script: DialogScript, whisper: Recognizer, voice: str
+) -> None:
     check_scenarios(script, whisper, voice, 175, retry=False)
 
 
@@ -93,7 +98,7 @@ def test_cli_audio_in_json_has_heard(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("engine", ["recognizer", "whisper"])
 def test_silence_and_nonsense_are_not_answers(
-    script: DialogScript, engine, request: pytest.FixtureRequest
+    script: DialogScript, engine: str, request: pytest.FixtureRequest
 ) -> None:
     recognizer = request.getfixturevalue(engine)
     answers = {question.id: "banana" for question in script.questions}
@@ -124,7 +129,9 @@ def first_words(pcm: bytes, choices: list[str]) -> str:
     ("answers", "opening"),
     [([*SCREENS, "years", "no", "no"], "use heat"), ([*SCREENS, "yesterday", "yes"], "use ice")],
 )
-def test_assistant_speech_rendered_to_wav_says_the_advice(tmp_path: Path, answers, opening) -> None:
+def test_assistant_speech_rendered_to_wav_says_the_advice(
+    tmp_path: Path, answers: list[str], opening: str
+) -> None:
     speech = tmp_path / "speech"
     result = run_cli(
         "--text",
