@@ -12,6 +12,9 @@ from voice_assistant.dialog.conversation import (
     TIMING,
     Conversation,
     ConversationOptions,
+    PlanSteps,
+    Recommendation,
+    Turn,
 )
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
@@ -20,11 +23,11 @@ from voice_assistant.events import Transcript
 # weight loss, night pain), sensation.
 
 
-def asked(turns) -> list[str]:
+def asked(turns: list[Turn]) -> list[str]:
     return [t.state for t in turns if t.expects and t.state not in (OFFER_TIMER, CONFIRMING)]
 
 
-def recommendation(turns):
+def recommendation(turns: list[Turn]) -> Recommendation:
     found = [t.recommendation for t in turns if t.recommendation is not None]
     assert len(found) == 1, [t.state for t in turns]
     return found[0]
@@ -71,7 +74,14 @@ ROWS = [
 
 
 @pytest.mark.parametrize(("answers", "row", "kind", "urgency", "plan"), ROWS)
-def test_decision_table_rows(script: DialogScript, answers, row, kind, urgency, plan) -> None:
+def test_decision_table_rows(
+    script: DialogScript,
+    answers: list[str],
+    row: int,
+    kind: str,
+    urgency: str | None,
+    plan: PlanSteps,
+) -> None:
     conversation, turns = talk(script, answers)
     rec = recommendation(turns)
     assert (rec.row, rec.kind, rec.urgency, rec.plan) == (row, kind, urgency, plan)
@@ -87,7 +97,7 @@ def test_decision_table_rows(script: DialogScript, answers, row, kind, urgency, 
         assert rec_turn(turns).say == script.advice_text(advice)
 
 
-def rec_turn(turns):
+def rec_turn(turns: list[Turn]) -> Turn:
     return next(t for t in turns if t.recommendation is not None)
 
 
@@ -172,7 +182,7 @@ def test_onset_help_explains(script: DialogScript) -> None:
 
 
 @pytest.mark.parametrize("word", ["stop", "quit", "cancel"])
-def test_stop_ends_politely(script: DialogScript, word) -> None:
+def test_stop_ends_politely(script: DialogScript, word: str) -> None:
     conversation, turns = talk(script, ["no", word])
     assert conversation.state == DONE
     assert turns[-1].end
@@ -209,7 +219,7 @@ def test_low_confidence_no_is_confirmed(script: DialogScript) -> None:
 def test_low_confidence_yes_is_taken(script: DialogScript) -> None:
     conversation, turns = talk(script, [])
     turns = conversation.hear(Transcript("yes", confidence=0.2, source="audio"))
-    assert rec_turn(turns).recommendation.urgency == "emergency"
+    assert rec_turn(turns).recommendation.urgency == "emergency"  # type: ignore[union-attr]  # rec_turn found one
 
 
 def test_timer_offer_minutes_and_start(script: DialogScript) -> None:
@@ -255,7 +265,7 @@ def test_every_state_is_reachable(script: DialogScript) -> None:
     for event in conversation.machine.events.values():
         for source, transitions in event.transitions.items():
             for transition in transitions:
-                graph.setdefault(source, set()).add(transition.dest)
+                graph.setdefault(source, set()).add(transition.dest)  # type: ignore[arg-type]  # None only for internal transitions: harmless here
     seen, todo = {"greeting"}, ["greeting"]
     while todo:
         for dest in graph.get(todo.pop(), ()):

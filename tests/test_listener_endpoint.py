@@ -97,7 +97,7 @@ def listen(
         recognizer,
         lambda: YES_NO,
         inbox,
-        segmenter=Segmenter(SR, classifier=always_voice(), **segmenter),  # type: ignore[arg-type]
+        segmenter=Segmenter(SR, classifier=always_voice(), **segmenter),  # type: ignore[arg-type]  # each test passes the Segmenter settings it varies
     )
     listener._run()  # the thread's body, run here: deterministic
     events = []

@@ -8,19 +8,26 @@ import pytest
 from support import DIALOGS, PLANS, json_turns, run_cli, talk
 from test_assistant_session import CLEAR, ICE, Rig
 
-from voice_assistant.dialog.conversation import DONE, OFFER_TIMER, Conversation, ConversationOptions
+from voice_assistant.dialog.conversation import (
+    DONE,
+    OFFER_TIMER,
+    Conversation,
+    ConversationOptions,
+    Recommendation,
+    Turn,
+)
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 from voice_assistant.session.journal import Journal
-from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.plans import SessionConfig, load_session_config
 
 
 @pytest.fixture
-def config():
+def config() -> SessionConfig:
     return load_session_config(DIALOGS / "session.yaml")
 
 
-def advice(turns):
+def advice(turns: list[Turn]) -> list[Recommendation]:
     return [t.recommendation for t in turns if t.recommendation is not None]
 
 
@@ -43,7 +50,7 @@ def advice(turns):
     ],
 )
 def test_red_flags_in_sentences_get_their_advice_at_once(
-    script: DialogScript, answers, urgency
+    script: DialogScript, answers: list[str], urgency: str
 ) -> None:
     conversation, turns = talk(script, answers)
     found = advice(turns)
@@ -152,7 +159,7 @@ def test_low_confidence_no_is_still_read_back(script: DialogScript) -> None:
         (["it's an old problem that flared up", "three weeks ago"], False),
     ],
 )
-def test_onset_forms(script: DialogScript, replies, acute) -> None:
+def test_onset_forms(script: DialogScript, replies: list[str], acute: bool) -> None:
     options = ConversationOptions(plans=PLANS, today=lambda: date(2026, 11, 28))
     conversation, _ = talk(script, [*CLEAR, *replies], options)
     assert conversation.facts["acute"] is acute
@@ -166,7 +173,9 @@ def test_weekday_without_a_date_asks_more_than_three_days(script: DialogScript) 
 # --- the timed session ---------------------------------------------------------------------
 
 
-def test_its_on_or_ok_does_not_acknowledge_times_up(script: DialogScript, config) -> None:
+def test_its_on_or_ok_does_not_acknowledge_times_up(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     timeline = [(905, "it's on"), (910, "ok"), (915, "thanks"), (920, "it's off")]
     records = rig.run([*ICE, "start"], timeline=timeline)
@@ -178,7 +187,9 @@ def test_its_on_or_ok_does_not_acknowledge_times_up(script: DialogScript, config
     assert rig.journal.history(1)[0].ended_how == "completed"
 
 
-def test_red_flag_during_a_session_stops_it_with_advice(script: DialogScript, config) -> None:
+def test_red_flag_during_a_session_stops_it_with_advice(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(300, "I can't feel my legs")])
     said = [say for t, _, say in records if t >= 300]
@@ -188,7 +199,9 @@ def test_red_flag_during_a_session_stops_it_with_advice(script: DialogScript, co
     assert rig.journal.history(1)[0].ended_how == "stopped"
 
 
-def test_stop_inside_a_sentence_does_not_stop_the_session(script: DialogScript, config) -> None:
+def test_stop_inside_a_sentence_does_not_stop_the_session(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     rig.run([*ICE, "start"], timeline=[(300, "don't stop"), (905, "done")])
     assert rig.journal.history(1)[0].ended_how == "completed"
@@ -206,7 +219,7 @@ def test_stop_inside_a_sentence_does_not_stop_the_session(script: DialogScript, 
         ("no\n" * 7 + "yes\n", ("seek_care", "today")),
     ],
 )
-def test_json_shows_urgency(stdin, recommendation) -> None:
+def test_json_shows_urgency(stdin: str, recommendation: tuple[str, str]) -> None:
     result = run_cli("--text", "--mute", "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
     rec = next(t for t in json_turns(result.stdout) if "recommendation" in t)["recommendation"]
