@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import DIALOGS, SCREEN_CLEAR
@@ -16,8 +18,9 @@ from voice_assistant.dialog.script import DialogScript
 from voice_assistant.errors import JournalError, SpeakerError
 from voice_assistant.events import Shutdown, Transcript
 from voice_assistant.output import MemorySink
+from voice_assistant.ports import Speaker
 from voice_assistant.session.journal import Journal, open_journal
-from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, RecordingSpeaker
 
@@ -28,7 +31,7 @@ HEAT = [*CLEAR, "years", "no", "no"]
 
 
 @pytest.fixture
-def config():
+def config() -> SessionConfig:
     return load_session_config(DIALOGS / "session.yaml")
 
 
@@ -36,7 +39,12 @@ class Rig:
     """An assistant with a fake clock, a recording speaker and a real journal."""
 
     def __init__(
-        self, script: DialogScript, config, journal, clock: FakeClock | None = None, speaker=None
+        self,
+        script: DialogScript,
+        config: SessionConfig,
+        journal: Journal,
+        clock: FakeClock | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
         self.sink = MemorySink()
@@ -46,7 +54,12 @@ class Rig:
             script, config, self.journal, self.speaker, self.clock, self.sink
         )
 
-    def run(self, answers, timeline=(), until: float = 10_000.0) -> list[tuple[float, str, str]]:
+    def run(
+        self,
+        answers: Iterable[str],
+        timeline: Iterable[tuple[float, str]] = (),
+        until: float = 10_000.0,
+    ) -> list[tuple[float, str, str]]:
         """Answer the questions at the current time, then speak ``timeline`` at its times."""
         assistant, clock = self.assistant, self.clock
         assistant.begin()
@@ -66,11 +79,15 @@ class Rig:
         return [(r.t, r.extra.get("event", r.state), r.say) for r in self.sink.records]
 
 
-def session_turns(records, start: float = 0.0):
+def session_turns(
+    records: list[tuple[float, str, str]], start: float = 0.0
+) -> list[tuple[float, str, str]]:
     return [(round(t - start, 1), kind, say) for t, kind, say in records if t >= start]
 
 
-def test_full_ice_then_heat_plan_under_a_fake_clock(script: DialogScript, config) -> None:
+def test_full_ice_then_heat_plan_under_a_fake_clock(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config), FakeClock(wall_start=1_800_000_000))
     records = rig.run(
         [*ICE_THEN_HEAT, "start"],
@@ -115,7 +132,7 @@ def test_full_ice_then_heat_plan_under_a_fake_clock(script: DialogScript, config
     assert history[0].ended_how == "completed"
 
 
-def test_pause_and_resume_shift_the_schedule(script: DialogScript, config) -> None:
+def test_pause_and_resume_shift_the_schedule(script: DialogScript, config: SessionConfig) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(100, "pause"), (400, "resume"), (1205, "done")])
     times = {kind: round(t) for t, kind, _ in records}
@@ -126,7 +143,7 @@ def test_pause_and_resume_shift_the_schedule(script: DialogScript, config) -> No
 
 
 def test_pause_means_the_pack_comes_off_and_back_on_means_resume(
-    script: DialogScript, config
+    script: DialogScript, config: SessionConfig
 ) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
@@ -146,7 +163,9 @@ def test_pause_means_the_pack_comes_off_and_back_on_means_resume(
     assert actual is not None and actual <= 15 + 0.1  # pack time: the pause is not counted
 
 
-def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script: DialogScript, config) -> None:
+def test_a_forgotten_pause_ends_in_times_up_at_the_cap(
+    script: DialogScript, config: SessionConfig
+) -> None:
     """A twenty-minute session with a forgotten pause, run in milliseconds."""
     import time
 
@@ -171,7 +190,7 @@ def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script: DialogScript, con
     assert rig.journal.history(1)[0].ended_how == "completed"
 
 
-def test_make_it_ten_minutes_and_refuse_thirty(script: DialogScript, config) -> None:
+def test_make_it_ten_minutes_and_refuse_thirty(script: DialogScript, config: SessionConfig) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
         [
@@ -188,14 +207,18 @@ def test_make_it_ten_minutes_and_refuse_thirty(script: DialogScript, config) -> 
     assert [round(t) for t, kind, _ in records if kind == "times_up"] == [600]
 
 
-def test_stop_mid_session_tells_to_take_pack_off(script: DialogScript, config) -> None:
+def test_stop_mid_session_tells_to_take_pack_off(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(60, "stop")])
     assert "Take the ice off now" in records[-1][2]
     assert rig.journal.history(1)[0].ended_how == "stopped"
 
 
-def test_gap_is_enforced_between_sessions(script: DialogScript, config, tmp_path: Path) -> None:
+def test_gap_is_enforced_between_sessions(
+    script: DialogScript, config: SessionConfig, tmp_path: Path
+) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
     first.run([*ICE, "start"], timeline=[(901, "done")])
@@ -214,7 +237,7 @@ def test_gap_is_enforced_between_sessions(script: DialogScript, config, tmp_path
 
 
 def test_interrupted_session_is_announced_first(
-    script: DialogScript, config, tmp_path: Path
+    script: DialogScript, config: SessionConfig, tmp_path: Path
 ) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
@@ -230,7 +253,9 @@ def test_interrupted_session_is_announced_first(
     assert second.sink.records[1].state == "greeting"
 
 
-def test_shutdown_mid_session_records_interrupted(script: DialogScript, config) -> None:
+def test_shutdown_mid_session_records_interrupted(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     rig.run([*ICE, "start"], until=120)
     rig.assistant.handle(Shutdown("SIGTERM"))
@@ -242,13 +267,15 @@ def test_shutdown_mid_session_records_interrupted(script: DialogScript, config) 
 class BrokenJournal(Journal):
     """Writes fail as on a full disk, after the session has begun."""
 
-    def record_event(self, *args, **kwargs) -> None:
+    def record_event(self, *args: Any, **kwargs: Any) -> None:
         raise JournalError("database or disk is full")
 
     heartbeat = record_event
 
 
-def test_full_disk_keeps_timing_and_says_so_once(script: DialogScript, config) -> None:
+def test_full_disk_keeps_timing_and_says_so_once(
+    script: DialogScript, config: SessionConfig
+) -> None:
     journal = BrokenJournal.in_memory(config)
     assert isinstance(journal, BrokenJournal)
     rig = Rig(script, config, journal)
@@ -266,7 +293,9 @@ class FailingSpeaker(RecordingSpeaker):
         raise SpeakerError("The speaker stopped working.")
 
 
-def test_failing_speaker_never_silences_times_up(script: DialogScript, config) -> None:
+def test_failing_speaker_never_silences_times_up(
+    script: DialogScript, config: SessionConfig
+) -> None:
     notices: list[str] = []
     bell = io.StringIO()
     speaker = FallbackSpeaker(FailingSpeaker(), notices.append, lambda d: d, bell=bell)
