@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +19,10 @@ SAMPLES = Path("/work/shared/data/speech-commands-sample")
 BLOCK = 960  # 30 ms at 16 kHz, 16-bit
 
 
-def portaudio_error(*args):
+def portaudio_error(*args: str | int) -> Exception:
     sd = pytest.importorskip("sounddevice")
-    return sd.PortAudioError(*args)
+    error: Exception = sd.PortAudioError(*args)
+    return error
 
 
 def load_word(word: str = "yes") -> bytes:
@@ -28,13 +31,14 @@ def load_word(word: str = "yes") -> bytes:
         pytest.skip(f"no sample recordings in {SAMPLES}")
     with wave.open(str(files[0])) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
-        return w.readframes(w.getnframes())
+        frames: bytes = w.readframes(w.getnframes())
+        return frames
 
 
 class ManualStream:
     """A stream whose callback the test calls itself, on the test's thread."""
 
-    def __init__(self, *, callback, blocksize, **kwargs) -> None:
+    def __init__(self, *, callback: Callable[..., None], blocksize: int, **kwargs: Any) -> None:
         self.callback = callback
         self.blocksize = blocksize
         self.kwargs = kwargs
@@ -61,12 +65,12 @@ class ManualStream:
 class Factory:
     """Returns the next planned stream (or raises the next planned error) on each open."""
 
-    def __init__(self, *plan) -> None:
+    def __init__(self, *plan: Callable[..., Any] | BaseException) -> None:
         self.plan = list(plan)
-        self.opened = []
+        self.opened: list[Any] = []
         self.calls = 0
 
-    def __call__(self, **kwargs):
+    def __call__(self, **kwargs: Any) -> Any:
         self.calls += 1
         step = self.plan.pop(0) if len(self.plan) > 1 else self.plan[0]
         if isinstance(step, BaseException):
@@ -80,9 +84,9 @@ def block(tag: int) -> bytes:
     return bytes([tag]) * BLOCK
 
 
-def manual_mic(clock: FakeClock, **kwargs):
+def manual_mic(clock: FakeClock, **kwargs: Any) -> tuple[MicrophoneSource, ManualStream]:
     factory = Factory(ManualStream)
-    options = {"clock": clock.now, "stall_timeout_s": 1e9, "poll_s": 0.01} | kwargs
+    options: dict[str, Any] = {"clock": clock.now, "stall_timeout_s": 1e9, "poll_s": 0.01} | kwargs
     mic = MicrophoneSource(stream_factory=factory, **options)
     mic.open()
     return mic, factory.opened[0]
@@ -166,7 +170,9 @@ def test_stall_reopens_the_stream_and_audio_flows_again() -> None:
         PcmInputStream.factory(first[: BLOCK * 5], after_end="stall"),
         PcmInputStream.factory(second, after_end="silence"),
     )
-    problems, recovered, pauses = [], [], []
+    problems: list[str] = []
+    recovered: list[str] = []
+    pauses: list[float] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -198,7 +204,7 @@ def test_stream_that_dies_mid_way_is_reopened() -> None:
         PcmInputStream.factory(pcm[: BLOCK * 3], after_end="finish"),
         PcmInputStream.factory(pcm, after_end="silence"),
     )
-    problems = []
+    problems: list[str] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -226,7 +232,8 @@ def test_reopen_backs_off_and_refreshes_until_the_device_is_back() -> None:
         busy,
         PcmInputStream.factory(pcm, after_end="silence"),
     )
-    pauses, refreshes = [], []
+    pauses: list[float] = []
+    refreshes: list[bool] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         refresh=lambda: refreshes.append(True),
@@ -248,7 +255,7 @@ def test_reopen_backs_off_and_refreshes_until_the_device_is_back() -> None:
 def test_gives_up_after_k_failed_reopens_with_words() -> None:
     gone = portaudio_error("Error querying device -1")
     factory = Factory(PcmInputStream.factory(bytes(BLOCK), after_end="stall"), gone)
-    problems = []
+    problems: list[str] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -278,7 +285,9 @@ def test_gives_up_after_k_failed_reopens_with_words() -> None:
         (("Error opening RawInputStream: Invalid sample rate", -9997), ["sample rate"]),
     ],
 )
-def test_open_failure_says_what_is_wrong_and_what_to_do(error, words) -> None:
+def test_open_failure_says_what_is_wrong_and_what_to_do(
+    error: tuple[str | int, ...], words: list[str]
+) -> None:
     mic = MicrophoneSource(stream_factory=Factory(portaudio_error(*error)))
     with pytest.raises(AudioDeviceError) as info:
         mic.open()
@@ -332,7 +341,7 @@ def test_close_ends_blocks_even_while_waiting_to_reopen() -> None:
 def test_a_failing_problem_callback_does_not_kill_the_microphone() -> None:
     pcm = load_word("yes")
 
-    def bad_callback(message) -> None:
+    def bad_callback(message: str) -> None:
         raise RuntimeError("app bug")
 
     factory = Factory(
