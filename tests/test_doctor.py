@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -57,20 +58,21 @@ def spoken_yes() -> bytes:
     if not files:
         pytest.skip(f"no sample recordings in {SAMPLES}")
     with wave.open(str(files[1])) as w:
-        return w.readframes(w.getnframes())
+        frames: bytes = w.readframes(w.getnframes())
+        return frames
 
 
-def no_name(kind, spec) -> str:
+def no_name(kind: str, spec: str | None) -> str:
     return ""
 
 
-def failing_stream(**kwargs) -> None:
+def failing_stream(**kwargs: Any) -> NoReturn:
     sd = pytest.importorskip("sounddevice")
     raise sd.PortAudioError("Error querying device -1")
 
 
 class FailingPlayer:
-    def __init__(self, device=None) -> None:
+    def __init__(self, device: str | None = None) -> None:
         pass
 
     def check(self) -> None:
@@ -81,7 +83,7 @@ class FailingPlayer:
 
 
 def broken_renderer() -> EspeakRenderer:
-    def engine() -> None:
+    def engine() -> NoReturn:
         raise RuntimeError("libespeak-ng.so.1: cannot open shared object file")
 
     return EspeakRenderer(engine_factory=engine)
@@ -260,7 +262,7 @@ def test_recognizer_mishearing_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path: Path) -> None:
-    def opener(engine, model) -> None:
+    def opener(engine: str, model: Path | None) -> NoReturn:
         raise RecognizerError("The pocketsphinx speech engine cannot be loaded. Reinstall it.")
 
     check = guarded(
@@ -285,7 +287,7 @@ def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_pat
     (tmp_path / "vosk-model-small-en-us-0.15" / "am").mkdir(parents=True)
     opened: list[str] = []
 
-    def opener(engine, model):
+    def opener(engine: str, model: Path | None) -> FakeRecognizer:
         opened.append(engine)
         return FakeRecognizer("yes")
 
@@ -373,8 +375,8 @@ def test_summary_wording() -> None:
     assert "run heat-or-ice doctor again" in said[0]
 
 
-def deps(tmp_path: Path, **changes) -> DoctorDeps:
-    values = {
+def deps(tmp_path: Path, **changes: Any) -> DoctorDeps:
+    values: dict[str, Any] = {
         "mic_stream_factory": PcmInputStream.factory(spoken_yes()),
         "make_player": lambda device: NullPlayer(),
         "renderer": EspeakRenderer,
