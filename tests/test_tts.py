@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -110,7 +112,9 @@ class FakePlayer:
 
 
 @pytest.mark.audio
-def test_render_to_wav_writes_22050_hz_mono_16_bit(renderer, tmp_path: Path) -> None:
+def test_render_to_wav_writes_22050_hz_mono_16_bit(
+    renderer: EspeakRenderer, tmp_path: Path
+) -> None:
     speaker = Pyttsx3Speaker(player=NullPlayer(), renderer=renderer)
     path = speaker.render_to_wav(ICE, tmp_path / "ice.wav")
     rate, channels, width, pcm = read_wav(path)
@@ -120,14 +124,14 @@ def test_render_to_wav_writes_22050_hz_mono_16_bit(renderer, tmp_path: Path) -> 
 
 
 @pytest.mark.audio
-def test_rate_option_changes_the_duration(renderer) -> None:
+def test_rate_option_changes_the_duration(renderer: EspeakRenderer) -> None:
     slow = Pyttsx3Speaker(rate=100, player=NullPlayer(), renderer=renderer).render(ICE)
     fast = Pyttsx3Speaker(rate=250, player=NullPlayer(), renderer=renderer).render(ICE)
     assert len(slow) > 1.8 * len(fast)
 
 
 @pytest.mark.audio
-def test_back_to_back_renders_keep_their_own_settings(renderer) -> None:
+def test_back_to_back_renders_keep_their_own_settings(renderer: EspeakRenderer) -> None:
     # pyttsx3's own runAndWait loop drops or delays rate changes here; ours must not.
     lengths: dict[int, set[int]] = {100: set(), 250: set()}
     for rate in (100, 250) * 4:
@@ -138,7 +142,7 @@ def test_back_to_back_renders_keep_their_own_settings(renderer) -> None:
 
 
 @pytest.mark.audio
-def test_volume_option_scales_the_samples(renderer) -> None:
+def test_volume_option_scales_the_samples(renderer: EspeakRenderer) -> None:
     peaks = {}
     for volume in (0.0, 0.5, 1.0):
         pcm = Pyttsx3Speaker(volume=volume, player=NullPlayer(), renderer=renderer).render(HELLO)
@@ -148,7 +152,9 @@ def test_volume_option_scales_the_samples(renderer) -> None:
 
 
 @pytest.mark.audio
-def test_recording_speaker_keeps_both_utterances_and_the_texts(renderer, tmp_path: Path) -> None:
+def test_recording_speaker_keeps_both_utterances_and_the_texts(
+    renderer: EspeakRenderer, tmp_path: Path
+) -> None:
     speaker = WavRecordingSpeaker(tmp_path, renderer=renderer)
     speaker.say(HELLO)
     speaker.say(ICE)
@@ -171,7 +177,7 @@ def test_recording_speaker_keeps_both_utterances_and_the_texts(renderer, tmp_pat
 
 @pytest.mark.audio
 @pytest.mark.slow
-def test_spoken_content_is_what_was_asked(renderer, tmp_path: Path) -> None:
+def test_spoken_content_is_what_was_asked(renderer: EspeakRenderer, tmp_path: Path) -> None:
     # en-us+f2 at 150 wpm is the espeak voice pocketsphinx's LM follows best here, and
     # these two sentences came back right in 6 of 6 renders (espeak adds a little noise,
     # so its output is not bit-identical from one render to the next).
@@ -210,7 +216,7 @@ VOICES = [
         ("english", "gmw/en-us"),  # English voices (shortest name) before "latin as English"
     ],
 )
-def test_choose_voice(spec, voice_id) -> None:
+def test_choose_voice(spec: str, voice_id: str) -> None:
     assert choose_voice(spec, VOICES) == voice_id
 
 
@@ -225,7 +231,7 @@ def test_unknown_voice_lists_english_voices() -> None:
 
 
 @pytest.mark.audio
-def test_real_voice_lookup(renderer) -> None:
+def test_real_voice_lookup(renderer: EspeakRenderer) -> None:
     assert renderer.voice_id("america") == "gmw/en-us"
     with pytest.raises(SpeakerError, match="en-us"):
         Pyttsx3Speaker(voice="elvish", player=NullPlayer(), renderer=renderer)
@@ -235,7 +241,9 @@ def test_real_voice_lookup(renderer) -> None:
 
 
 @pytest.mark.audio
-def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(renderer) -> None:
+def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(
+    renderer: EspeakRenderer,
+) -> None:
     player = FakePlayer()
     speaker = Pyttsx3Speaker(player=player, renderer=renderer)
     assert player.checked == 1  # checked at start-up
@@ -251,7 +259,7 @@ def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(rendere
 
 
 @pytest.mark.audio
-def test_chime_plays_an_earcon(renderer) -> None:
+def test_chime_plays_an_earcon(renderer: EspeakRenderer) -> None:
     player = FakePlayer()
     speaker = Pyttsx3Speaker(player=player, renderer=renderer)
     speaker.chime()
@@ -279,7 +287,7 @@ def test_missing_espeak_is_explained() -> None:
 
 
 @pytest.mark.parametrize(("rate", "volume"), [(50, 1.0), (500, 1.0), (150, -0.1), (150, 1.5)])
-def test_bad_rate_or_volume_is_a_config_error(rate, volume) -> None:
+def test_bad_rate_or_volume_is_a_config_error(rate: int, volume: float) -> None:
     with pytest.raises(ConfigError, match="out of range"):
         Pyttsx3Speaker(rate=rate, volume=volume, player=NullPlayer(), check=False)
 
@@ -292,7 +300,7 @@ def _has_output_device() -> bool:
 
 
 @pytest.mark.audio
-def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer) -> None:
+def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer: EspeakRenderer) -> None:
     if _has_output_device():
         pytest.skip("this machine has a speaker")
     with pytest.raises(AudioDeviceError, match="No speaker or headphones found"):
@@ -311,8 +319,9 @@ def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer) -> None:
 class FakeOutputStream:
     """Consumes the player's callback from its own thread like PortAudio."""
 
-    def __init__(self, *, samplerate, channels, dtype, device, blocksize, callback,
-                 finished_callback, consume=True) -> None:  # fmt: skip
+    def __init__(self, *, samplerate: int, channels: int, dtype: str, device: str | int | None,
+                 blocksize: int, callback: Callable[..., None],
+                 finished_callback: Callable[[], None], consume: bool = True) -> None:  # fmt: skip
         self.kwargs = {"samplerate": samplerate, "channels": channels, "dtype": dtype,
                        "device": device}  # fmt: skip
         self.blocksize = blocksize
@@ -349,9 +358,9 @@ class FakeOutputStream:
 
 def test_sounddevice_player_plays_everything_and_reports_when_it_ended() -> None:
     pytest.importorskip("sounddevice")
-    streams = []
+    streams: list[FakeOutputStream] = []
 
-    def factory(**kwargs):
+    def factory(**kwargs: Any) -> FakeOutputStream:
         streams.append(FakeOutputStream(**kwargs))
         return streams[-1]
 
@@ -370,7 +379,7 @@ def test_sounddevice_player_plays_everything_and_reports_when_it_ended() -> None
 def test_sounddevice_player_gives_up_on_a_stuck_speaker_and_remembers() -> None:
     pytest.importorskip("sounddevice")
 
-    def factory(**kwargs):
+    def factory(**kwargs: Any) -> FakeOutputStream:
         return FakeOutputStream(consume=False, **kwargs)
 
     player = SoundDevicePlayer(stream_factory=factory, margin_s=0.05)
@@ -384,7 +393,7 @@ def test_sounddevice_player_gives_up_on_a_stuck_speaker_and_remembers() -> None:
 def test_sounddevice_player_open_error_in_words() -> None:
     sd = pytest.importorskip("sounddevice")
 
-    def factory(**kwargs) -> None:
+    def factory(**kwargs: Any) -> NoReturn:
         raise sd.PortAudioError("Error opening RawOutputStream: Device unavailable", -9985)
 
     player = SoundDevicePlayer("hdmi", stream_factory=factory)
@@ -393,7 +402,7 @@ def test_sounddevice_player_open_error_in_words() -> None:
 
 
 def test_null_player_sleeps_the_scaled_duration_or_not_at_all() -> None:
-    slept = []
+    slept: list[float] = []
     pcm = bytes(22050 * 2)  # one second
     assert NullPlayer(time_scale=0.5, sleep=slept.append, clock=lambda: 7.0).play(pcm, 22050) == 7.0
     quick = NullPlayer(sleep=slept.append)  # default: no sleeping at all
@@ -406,7 +415,7 @@ def test_null_player_sleeps_the_scaled_duration_or_not_at_all() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EARCONS))
-def test_earcons_are_short_gentle_and_click_free(name) -> None:
+def test_earcons_are_short_gentle_and_click_free(name: str) -> None:
     for rate in (16000, 22050):
         x = samples(earcon(name, rate)).astype(np.int32)
         assert 0.2 < len(x) / rate < 2.0
