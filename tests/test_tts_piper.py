@@ -11,13 +11,15 @@ import importlib.util
 import sys
 import textwrap
 import wave
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 from support import DIALOGS, run_cli
 
-from voice_assistant.adapters.playback import NullPlayer
+from voice_assistant.adapters.playback import NullPlayer, Player
 from voice_assistant.adapters.tts_piper import (
     SAMPLE_RATE,
     PhraseCache,
@@ -39,6 +41,7 @@ from voice_assistant.dialog.script import DialogScript
 from voice_assistant.doctor import check_tts
 from voice_assistant.events import Transcript
 from voice_assistant.output import MemorySink
+from voice_assistant.ports import Speaker
 from voice_assistant.session.journal import Journal
 from voice_assistant.session.plans import load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
@@ -60,7 +63,7 @@ TIMES_UP = "Time's up. Take the ice off now."
 
 
 @pytest.fixture(scope="module")
-def piper_worker():
+def piper_worker() -> Iterator[PiperWorker]:
     if not HAVE_PIPER:
         pytest.skip("the piper extra is not installed (.venv/bin/pip install -e '.[piper]')")
     worker = PiperWorker(find_voice())
@@ -70,9 +73,9 @@ def piper_worker():
 
 
 @pytest.fixture(scope="module")
-def whisper():
+def whisper() -> ModuleType:
     pytest.importorskip("faster_whisper")
-    intelligibility = pytest.importorskip("bench.intelligibility")
+    intelligibility: ModuleType = pytest.importorskip("bench.intelligibility")
     try:
         intelligibility.whisper_model()
     except Exception as exc:  # weights package missing or unreadable
@@ -113,7 +116,7 @@ def read_pcm(path: Path) -> tuple[int, bytes]:
         return wav.getframerate(), wav.readframes(wav.getnframes())
 
 
-def converse(script: DialogScript, speaker, answers=ICE) -> list[str]:
+def converse(script: DialogScript, speaker: Speaker, answers: Sequence[str] = ICE) -> list[str]:
     """Run the real conversation with ``speaker``; return what was said."""
     config = load_session_config(DIALOGS / "session.yaml")
     sink = MemorySink()
@@ -164,14 +167,14 @@ def test_a_missing_voice_file_is_named_in_the_message(tmp_path: Path) -> None:
 
 @pytest.mark.audio
 @needs_piper
-def test_piper_streams_sentences_at_22050_hz(piper_worker, tmp_path: Path) -> None:
+def test_piper_streams_sentences_at_22050_hz(piper_worker: PiperWorker, tmp_path: Path) -> None:
     player_log: list[float] = []
 
     class Player:
         def check(self) -> None:
             pass
 
-        def play(self, pcm, rate):
+        def play(self, pcm: bytes, rate: int) -> float:
             assert rate == SAMPLE_RATE
             player_log.append(len(pcm) / 2 / rate)
             return 0.0
@@ -186,8 +189,8 @@ def test_piper_streams_sentences_at_22050_hz(piper_worker, tmp_path: Path) -> No
 
 @pytest.mark.audio
 @needs_piper
-def test_rate_and_volume_change_the_piper_audio(piper_worker, tmp_path: Path) -> None:
-    def render(rate, volume):
+def test_rate_and_volume_change_the_piper_audio(piper_worker: PiperWorker, tmp_path: Path) -> None:
+    def render(rate: int, volume: float) -> np.ndarray:
         cache = PhraseCache(tmp_path / f"c{rate}{volume}")
         speaker = PiperSpeaker(
             rate=rate, volume=volume, player=NullPlayer(), worker=piper_worker, cache=cache
@@ -203,8 +206,13 @@ def test_rate_and_volume_change_the_piper_audio(piper_worker, tmp_path: Path) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["espeak", "piper"])
 def test_a_conversation_rendered_by_each_engine_says_the_right_words(
-    engine, script: DialogScript, whisper, tmp_path: Path, request: pytest.FixtureRequest
+    engine: str,
+    script: DialogScript,
+    whisper: ModuleType,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    speaker: PiperSpeaker | WavRecordingSpeaker
     if engine == "piper":
         worker = request.getfixturevalue("piper_worker")
         speaker = piper_file_speaker(
@@ -230,7 +238,7 @@ def test_a_conversation_rendered_by_each_engine_says_the_right_words(
 @pytest.mark.audio
 @needs_piper
 def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(
-    piper_worker, tmp_path: Path
+    piper_worker: PiperWorker, tmp_path: Path
 ) -> None:
     cache = PhraseCache(tmp_path / "cache")
     first = PiperSpeaker(
@@ -246,8 +254,8 @@ def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(
     later = PiperSpeaker(player=NullPlayer(), worker=piper_worker, cache=cache)
     later.say(TIMES_UP)
     assert piper_worker.requests == before + 1
-    whole = sum(seconds for _, seconds in first.player.played[:2])
-    assert later.player.played[0][1] == pytest.approx(whole) == first.player.played[2][1]
+    whole = sum(seconds for _, seconds in first.player.played[:2])  # type: ignore[attr-defined]  # a NullPlayer
+    assert later.player.played[0][1] == pytest.approx(whole) == first.player.played[2][1]  # type: ignore[attr-defined]  # NullPlayers
 
     # Another rate is another recording.
     faster = PiperSpeaker(rate=200, player=NullPlayer(), worker=piper_worker, cache=cache)
@@ -257,7 +265,9 @@ def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(
 
 @pytest.mark.audio
 @needs_piper
-def test_any_text_said_twice_is_cached_for_later_runs(piper_worker, tmp_path: Path) -> None:
+def test_any_text_said_twice_is_cached_for_later_runs(
+    piper_worker: PiperWorker, tmp_path: Path
+) -> None:
     cache = PhraseCache(tmp_path / "cache")
     text = "One minute left."
 
@@ -282,7 +292,7 @@ def test_a_worker_that_cannot_start_gives_espeak_and_one_spoken_notice(tmp_path:
     espeak = RecordingSpeaker()
     notices: list[str] = []
 
-    def make_piper():
+    def make_piper() -> PiperSpeaker:
         speaker = PiperSpeaker(player=NullPlayer(), worker=broken, check=False)
         speaker.check()
         return speaker
@@ -368,7 +378,7 @@ def test_the_microphone_is_muted_around_every_piper_playback(
         def check(self) -> None:
             pass
 
-        def play(self, pcm, rate):
+        def play(self, pcm: bytes, rate: int) -> float:
             events.append("play")
             return 0.0
 
@@ -439,17 +449,21 @@ def test_the_assistant_with_a_missing_piper_voice_says_so_once_and_uses_espeak(
 
 
 def test_doctor_names_the_voice_the_assistant_would_use() -> None:
-    def working(name, settings, *, notify, player):
+    def working(
+        name: str, settings: Settings, *, notify: Callable[[str], None], player: Player
+    ) -> RecordingSpeaker:
         speaker = RecordingSpeaker()
-        speaker.voice_name = "en_US-joe-medium"
-        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        speaker.voice_name = "en_US-joe-medium"  # type: ignore[attr-defined]  # what doctor reads off a Piper speaker
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)  # type: ignore[method-assign, assignment]  # plays through doctor's player
         return speaker
 
-    def broken(name, settings, *, notify, player):
+    def broken(
+        name: str, settings: Settings, *, notify: Callable[[str], None], player: Player
+    ) -> RecordingSpeaker:
         notify("The natural voice isn't working (the worker did not start).")
         speaker = RecordingSpeaker()
-        speaker.renderer = object()
-        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        speaker.renderer = object()  # type: ignore[attr-defined]  # what doctor reads off an espeak-ng speaker
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)  # type: ignore[method-assign, assignment]  # plays through doctor's player
         return speaker
 
     good = check_tts(Settings(tts="piper"), EspeakRenderer, working)
