@@ -337,11 +337,11 @@ def child_main(pcm_path: Path, work: Path, extra: Sequence[str]) -> int:
             super().__init__(device, stream_factory=stream, **kwargs)
 
     real_build_recognizer = app.build_recognizer
-    mic.MicrophoneSource = BenchMicrophone  # type: ignore[misc]
-    app.build_recognizer = lambda settings, notice: CountingRecognizer(  # type: ignore[assignment]
+    mic.MicrophoneSource = BenchMicrophone  # type: ignore[misc]  # the bench swaps in its looping microphone
+    app.build_recognizer = lambda settings, notice: CountingRecognizer(  # type: ignore[assignment]  # counts decodes
         real_build_recognizer(settings, notice), record
     )
-    app.build_assistant = lambda *args, **kwargs: _BackToIdle(record)  # type: ignore[assignment]
+    app.build_assistant = lambda *args, **kwargs: _BackToIdle(record)  # type: ignore[assignment]  # idle only
     argv = ["--wake", "--json", "--data-dir", str(work / "data"), *extra]
     code = cli.main(argv)
     (work / "record.json").write_text(json.dumps(record.as_json()))

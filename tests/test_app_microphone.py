@@ -88,5 +88,5 @@ def test_prepare_is_optional_and_never_fatal() -> None:
 
             raise RecognizerError("no temporary folder")
 
-    prepare_vocabulary(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]
+    prepare_vocabulary(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]  # on purpose: a recogniser without prepare
     prepare_vocabulary(Failing(), Vocabulary(("hi there",)))

@@ -233,7 +233,7 @@ def test_missing_vosk_package_is_reported_when_building_the_recognizer(
 def test_vosk_import_silences_kaldi_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType("vosk")
     levels: list[int] = []
-    fake.SetLogLevel = levels.append  # type: ignore[attr-defined]
+    fake.SetLogLevel = levels.append  # type: ignore[attr-defined]  # a fake vosk module
     monkeypatch.setitem(sys.modules, "vosk", fake)
     assert import_vosk() is fake
     assert levels == [-1]

@@ -431,7 +431,7 @@ def merge_overrides(
                 f"The option {option} {_flag_shown(value)} is not allowed: "
                 f"it must be {exc.allowed}. Fix it on the command line and try again."
             ) from None
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]  # each value parsed by its field's spec above
 
 
 # --------------------------------------------------------------------------- settings → file
