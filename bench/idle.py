@@ -337,11 +337,11 @@ def child_main(pcm_path: Path, work: Path, extra: Sequence[str]) -> int:
             super().__init__(device, stream_factory=stream, **kwargs)
 
     real_build_recognizer = app.build_recognizer
-    mic.MicrophoneSource = BenchMicrophone  # type: ignore[misc]
-    app.build_recognizer = lambda settings, notice: CountingRecognizer(  # type: ignore[assignment]
+    mic.MicrophoneSource = BenchMicrophone  # type: ignore[misc]  # the bench swaps in its looping microphone
+    app.build_recognizer = lambda settings, notice: CountingRecognizer(  # type: ignore[assignment, return-value]  # counts decodes
         real_build_recognizer(settings, notice), record
     )
-    app.build_assistant = lambda *args, **kwargs: _BackToIdle(record)  # type: ignore[assignment]
+    app.build_assistant = lambda *args, **kwargs: _BackToIdle(record)  # type: ignore[assignment]  # idle only
     argv = ["--wake", "--json", "--data-dir", str(work / "data"), *extra]
     code = cli.main(argv)
     (work / "record.json").write_text(json.dumps(record.as_json()))
@@ -424,8 +424,8 @@ def measure(
         elif not result.error:
             result.error = f"the assistant did not write its record (exit {child.returncode})"
         if result.error:
-            tail = (work / "err.txt").read_text()[-1500:]
-            result.error += f"\n{tail}"
+            err_tail = (work / "err.txt").read_text()[-1500:]
+            result.error += f"\n{err_tail}"
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for name in ("out.txt", "err.txt", "record.json"):

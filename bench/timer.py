@@ -138,7 +138,7 @@ class DecoderLoad:
 def _decode_in_process(search: str, chunk_bytes: int, stop: Any, results: Any) -> None:
     """Child-process entry for --isolate: same load, its own interpreter and GIL."""
     load = DecoderLoad(search, chunk_bytes)
-    watcher = threading.Thread(target=lambda: (stop.wait(), load.stop.set()), daemon=True)
+    watcher = threading.Thread(target=lambda: (stop.wait(), load.stop.set()), daemon=True)  # type: ignore[func-returns-value]  # a tuple runs both calls in one lambda
     watcher.start()
     load.run()
     results.put((load.utterances, load.audio_seconds, load.busy_seconds, load.longest_call_ms,

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from voice_assistant.adapters.tts_piper import PhraseCache, PiperSpeaker  # noqa: E402
 from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker  # noqa: E402
+from voice_assistant.ports import Speaker  # noqa: E402
 
 FILL = {
     "phase": "ice",
@@ -121,7 +123,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def speak_all(speaker, player: TimingPlayer, texts: list[str]) -> dict:
+def speak_all(speaker: Speaker, player: TimingPlayer, texts: list[str]) -> dict[str, Any]:
     first, make, audio = [], 0.0, 0.0
     for text in texts:
         player.reset()
@@ -146,7 +148,7 @@ def main() -> int:
         texts = texts[::4]
     words = sum(len(t.split()) for t in texts)
     print(f"{len(texts)} sentences, {words} words, rate {args.rate} wpm")
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     recorded: dict[str, list[tuple[str, Path]]] = {}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,9 +190,7 @@ def main() -> int:
         wer: dict[str, float] = {}
         worst: dict[str, list[tuple[float, str, str]]] = {}
         if not args.no_asr:
-            sys.path.insert(0, str(ROOT / "bench"))
-            from intelligibility import transcribe, word_error_rate, word_errors
-
+            from bench.intelligibility import transcribe, word_error_rate, word_errors
             from voice_assistant.adapters.wav import read_wav
 
             for engine, files in recorded.items():

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions, Turn
 from voice_assistant.dialog.script import DialogScript
@@ -56,7 +57,7 @@ def run_cli(
     )
 
 
-def json_turns(output: str) -> list[dict]:
+def json_turns(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from support import DIALOGS, PLANS, SCREEN_CLEAR, talk
 
 from bench.advice_length import rendered_seconds, spoken_texts
-from voice_assistant.dialog.conversation import DONE, OFFER_TIMER, ConversationOptions
+from voice_assistant.dialog.conversation import (
+    DONE,
+    OFFER_TIMER,
+    ConversationOptions,
+    Recommendation,
+    Turn,
+)
 from voice_assistant.dialog.script import DialogScript, load_script, word_count
 from voice_assistant.errors import DialogDataError
 from voice_assistant.events import Transcript
@@ -29,7 +37,7 @@ HEAT_OR_ICE = ("ice", "heat", "ice_then_heat")
 WPM = 150
 
 
-def advice_turn(turns):
+def advice_turn(turns: list[Turn]) -> Turn:
     return next(t for t in turns if t.recommendation is not None)
 
 
@@ -72,7 +80,7 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
-def _edit_advice(tmp_path: Path, edit) -> Path:
+def _edit_advice(tmp_path: Path, edit: Callable[[Any], None]) -> Path:
     folder = _copy(tmp_path)
     path = folder / "advice.yaml"
     data = yaml.safe_load(path.read_text())
@@ -82,7 +90,7 @@ def _edit_advice(tmp_path: Path, edit) -> Path:
 
 
 def test_a_long_recommendation_is_reported_with_file_and_key(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         data["advice"]["heat_chronic"]["say"] = "Use heat. " + "Really " * 24 + "soothing."
 
     with pytest.raises(DialogDataError) as info:
@@ -94,7 +102,7 @@ def test_a_long_recommendation_is_reported_with_file_and_key(tmp_path: Path) -> 
 
 
 def test_a_long_safety_line_is_reported_with_file_and_key(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         data["safety_lines"][1]["say"] += " Never, ever, not even once, not at all, please."
 
     with pytest.raises(DialogDataError) as info:
@@ -105,7 +113,7 @@ def test_a_long_safety_line_is_reported_with_file_and_key(tmp_path: Path) -> Non
 
 
 def test_advice_too_long_with_its_lines_is_reported(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         # 25 words: allowed alone, too long with the safety lines of heat.
         data["advice"]["heat_chronic"]["say"] = " ".join(["Use heat gently."] * 8) + " Please."
 
@@ -117,7 +125,7 @@ def test_advice_too_long_with_its_lines_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_line_for_an_unknown_kind_is_refused(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         data["safety_lines"][0]["for"] = ["ice", "sauna"]
 
     with pytest.raises(DialogDataError) as info:
@@ -126,7 +134,7 @@ def test_a_line_for_an_unknown_kind_is_refused(tmp_path: Path) -> None:
 
 
 def test_heat_or_ice_advice_without_safety_lines_is_refused(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         data["advice"]["ice_exercise"]["safety"] = False
 
     with pytest.raises(DialogDataError) as info:
@@ -135,7 +143,7 @@ def test_heat_or_ice_advice_without_safety_lines_is_refused(tmp_path: Path) -> N
 
 
 def test_a_kind_with_no_line_is_refused(tmp_path: Path) -> None:
-    def edit(data) -> None:
+    def edit(data: Any) -> None:
         for line in data["safety_lines"]:
             line["for"] = [k for k in line["for"] if k != "heat"] or ["ice"]
 
@@ -151,8 +159,8 @@ def test_a_kind_with_no_line_is_refused(tmp_path: Path) -> None:
 def test_only_the_lines_that_apply_are_spoken(script: DialogScript, advice_id: str) -> None:
     conversation, turns = talk(script, TO_ADVICE[advice_id])
     turn = advice_turn(turns)
-    assert turn.recommendation.advice_id == advice_id
-    kind = turn.recommendation.kind
+    assert turn.recommendation.advice_id == advice_id  # type: ignore[union-attr]  # advice_turn found one
+    kind = turn.recommendation.kind  # type: ignore[union-attr]  # advice_turn found one
     said = turn.say
     assert said.startswith(flat(script.advice[advice_id].say))
     for line in script.safety_lines:
@@ -241,7 +249,7 @@ def test_too_soon_says_the_wait_before_the_advice_and_offers_no_timer(
 ) -> None:
     seen = []
 
-    def check_gap(rec):
+    def check_gap(rec: Recommendation) -> str:
         seen.append(rec.kind)
         return (
             "You used ice forty minutes ago; the next ice session can start in an hour "

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 import voice_assistant.adapters.mic as mic
@@ -26,12 +30,12 @@ class PreparingRecognizer:
 
 
 @pytest.fixture
-def fake_microphone(monkeypatch: pytest.MonkeyPatch):
+def fake_microphone(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[mic.MicrophoneSource]]:
     """MicrophoneSource as the app builds it, on a stream of silence; closed afterwards."""
     opened: list[mic.MicrophoneSource] = []
 
     class FakeMicrophone(mic.MicrophoneSource):
-        def __init__(self, device=None, **kwargs) -> None:
+        def __init__(self, device: str | int | None = None, **kwargs: Any) -> None:
             super().__init__(device, stream_factory=mic.PcmInputStream.factory(b""), **kwargs)
             opened.append(self)
 
@@ -42,7 +46,7 @@ def fake_microphone(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
-    fake_microphone, monkeypatch: pytest.MonkeyPatch, tmp_path
+    fake_microphone: list[mic.MicrophoneSource], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     recognizer = PreparingRecognizer()
     seen: dict[str, object] = {}
@@ -62,7 +66,7 @@ def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
     monkeypatch.setattr(
         app,
         "_start_microphone",
-        lambda *a: listeners.append(real_start(*a)) or listeners[-1],
+        lambda *a: listeners.append(real_start(*a)) or listeners[-1],  # type: ignore[func-returns-value, arg-type]  # records what the real one returned, then returns it
     )
 
     assert app.run_assistant(args, app.build_settings(args)) == 0
@@ -84,5 +88,5 @@ def test_prepare_is_optional_and_never_fatal() -> None:
 
             raise RecognizerError("no temporary folder")
 
-    prepare_vocabulary(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]
+    prepare_vocabulary(Plain(), Vocabulary(("hi there",)))  # type: ignore[arg-type]  # on purpose: a recogniser without prepare
     prepare_vocabulary(Failing(), Vocabulary(("hi there",)))

@@ -233,7 +233,7 @@ def test_missing_vosk_package_is_reported_when_building_the_recognizer(
 def test_vosk_import_silences_kaldi_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType("vosk")
     levels: list[int] = []
-    fake.SetLogLevel = levels.append  # type: ignore[attr-defined]
+    fake.SetLogLevel = levels.append  # type: ignore[attr-defined]  # a fake vosk module
     monkeypatch.setitem(sys.modules, "vosk", fake)
     assert import_vosk() is fake
     assert levels == [-1]
@@ -278,7 +278,7 @@ def result(text: str, conf: float | None = None) -> str:
 
 def test_exact_phrase_is_accepted_with_vocabulary_spelling() -> None:
     out = parse_vosk_results([result("not sure", 0.9)], ("yes", "Not Sure"))
-    assert out == Transcript(text="Not Sure", confidence=pytest.approx(0.9), source="audio")
+    assert out == Transcript(text="Not Sure", confidence=pytest.approx(0.9), source="audio")  # type: ignore[arg-type]  # approx stands in for a float in the comparison
 
 
 def test_confidence_defaults_to_one_without_word_details() -> None:
@@ -526,7 +526,8 @@ def _espeak(text: str) -> bytes:
     spectrum = np.fft.rfft(x)[: n_out // 2 + 1]
     y = np.fft.irfft(spectrum, n_out) * (n_out / len(x))
     pad = np.zeros(4800)
-    return np.clip(np.concatenate([pad, y, pad]), -32768, 32767).astype("<i2").tobytes()
+    pcm: bytes = np.clip(np.concatenate([pad, y, pad]), -32768, 32767).astype("<i2").tobytes()
+    return pcm
 
 
 @pytest.mark.models

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import DIALOGS, SCREEN_CLEAR
@@ -12,11 +14,13 @@ from support import DIALOGS, SCREEN_CLEAR
 from voice_assistant.app import build_assistant
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.errors import JournalError, SpeakerError
 from voice_assistant.events import Shutdown, Transcript
 from voice_assistant.output import MemorySink
+from voice_assistant.ports import Speaker
 from voice_assistant.session.journal import Journal, open_journal
-from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import FallbackSpeaker, RecordingSpeaker
 
@@ -27,14 +31,21 @@ HEAT = [*CLEAR, "years", "no", "no"]
 
 
 @pytest.fixture
-def config():
+def config() -> SessionConfig:
     return load_session_config(DIALOGS / "session.yaml")
 
 
 class Rig:
     """An assistant with a fake clock, a recording speaker and a real journal."""
 
-    def __init__(self, script, config, journal, clock: FakeClock | None = None, speaker=None):
+    def __init__(
+        self,
+        script: DialogScript,
+        config: SessionConfig,
+        journal: Journal,
+        clock: FakeClock | None = None,
+        speaker: Speaker | None = None,
+    ) -> None:
         self.clock = clock or FakeClock()
         self.sink = MemorySink()
         self.speaker = speaker or RecordingSpeaker()
@@ -43,7 +54,12 @@ class Rig:
             script, config, self.journal, self.speaker, self.clock, self.sink
         )
 
-    def run(self, answers, timeline=(), until: float = 10_000.0) -> list[tuple[float, str, str]]:
+    def run(
+        self,
+        answers: Iterable[str],
+        timeline: Iterable[tuple[float, str]] = (),
+        until: float = 10_000.0,
+    ) -> list[tuple[float, str, str]]:
         """Answer the questions at the current time, then speak ``timeline`` at its times."""
         assistant, clock = self.assistant, self.clock
         assistant.begin()
@@ -63,11 +79,15 @@ class Rig:
         return [(r.t, r.extra.get("event", r.state), r.say) for r in self.sink.records]
 
 
-def session_turns(records, start: float = 0.0):
+def session_turns(
+    records: list[tuple[float, str, str]], start: float = 0.0
+) -> list[tuple[float, str, str]]:
     return [(round(t - start, 1), kind, say) for t, kind, say in records if t >= start]
 
 
-def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
+def test_full_ice_then_heat_plan_under_a_fake_clock(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config), FakeClock(wall_start=1_800_000_000))
     records = rig.run(
         [*ICE_THEN_HEAT, "start"],
@@ -112,7 +132,7 @@ def test_full_ice_then_heat_plan_under_a_fake_clock(script, config) -> None:
     assert history[0].ended_how == "completed"
 
 
-def test_pause_and_resume_shift_the_schedule(script, config) -> None:
+def test_pause_and_resume_shift_the_schedule(script: DialogScript, config: SessionConfig) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(100, "pause"), (400, "resume"), (1205, "done")])
     times = {kind: round(t) for t, kind, _ in records}
@@ -122,7 +142,9 @@ def test_pause_and_resume_shift_the_schedule(script, config) -> None:
     assert "thirteen minutes" in paused_text.lower()
 
 
-def test_pause_means_the_pack_comes_off_and_back_on_means_resume(script, config) -> None:
+def test_pause_means_the_pack_comes_off_and_back_on_means_resume(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
         [*ICE, "start"], timeline=[(100, "pause"), (160, "it's back on"), (965, "done")]
@@ -141,7 +163,9 @@ def test_pause_means_the_pack_comes_off_and_back_on_means_resume(script, config)
     assert actual is not None and actual <= 15 + 0.1  # pack time: the pause is not counted
 
 
-def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script, config) -> None:
+def test_a_forgotten_pause_ends_in_times_up_at_the_cap(
+    script: DialogScript, config: SessionConfig
+) -> None:
     """A twenty-minute session with a forgotten pause, run in milliseconds."""
     import time
 
@@ -166,7 +190,7 @@ def test_a_forgotten_pause_ends_in_times_up_at_the_cap(script, config) -> None:
     assert rig.journal.history(1)[0].ended_how == "completed"
 
 
-def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
+def test_make_it_ten_minutes_and_refuse_thirty(script: DialogScript, config: SessionConfig) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run(
         [
@@ -183,14 +207,18 @@ def test_make_it_ten_minutes_and_refuse_thirty(script, config) -> None:
     assert [round(t) for t, kind, _ in records if kind == "times_up"] == [600]
 
 
-def test_stop_mid_session_tells_to_take_pack_off(script, config) -> None:
+def test_stop_mid_session_tells_to_take_pack_off(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(60, "stop")])
     assert "Take the ice off now" in records[-1][2]
     assert rig.journal.history(1)[0].ended_how == "stopped"
 
 
-def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> None:
+def test_gap_is_enforced_between_sessions(
+    script: DialogScript, config: SessionConfig, tmp_path: Path
+) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
     first.run([*ICE, "start"], timeline=[(901, "done")])
@@ -208,7 +236,9 @@ def test_gap_is_enforced_between_sessions(script, config, tmp_path: Path) -> Non
     assert not any(kind == "offer_timer" for _, kind, _ in records)
 
 
-def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) -> None:
+def test_interrupted_session_is_announced_first(
+    script: DialogScript, config: SessionConfig, tmp_path: Path
+) -> None:
     clock = FakeClock(wall_start=1_800_000_000)
     first = Rig(script, config, open_journal(tmp_path, config), clock)
     first.run([*ICE, "start"], until=420)  # seven minutes in; then the laptop dies
@@ -223,7 +253,9 @@ def test_interrupted_session_is_announced_first(script, config, tmp_path: Path) 
     assert second.sink.records[1].state == "greeting"
 
 
-def test_shutdown_mid_session_records_interrupted(script, config) -> None:
+def test_shutdown_mid_session_records_interrupted(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     rig.run([*ICE, "start"], until=120)
     rig.assistant.handle(Shutdown("SIGTERM"))
@@ -235,13 +267,15 @@ def test_shutdown_mid_session_records_interrupted(script, config) -> None:
 class BrokenJournal(Journal):
     """Writes fail as on a full disk, after the session has begun."""
 
-    def record_event(self, *args, **kwargs):
+    def record_event(self, *args: Any, **kwargs: Any) -> None:
         raise JournalError("database or disk is full")
 
     heartbeat = record_event
 
 
-def test_full_disk_keeps_timing_and_says_so_once(script, config) -> None:
+def test_full_disk_keeps_timing_and_says_so_once(
+    script: DialogScript, config: SessionConfig
+) -> None:
     journal = BrokenJournal.in_memory(config)
     assert isinstance(journal, BrokenJournal)
     rig = Rig(script, config, journal)
@@ -259,7 +293,9 @@ class FailingSpeaker(RecordingSpeaker):
         raise SpeakerError("The speaker stopped working.")
 
 
-def test_failing_speaker_never_silences_times_up(script, config) -> None:
+def test_failing_speaker_never_silences_times_up(
+    script: DialogScript, config: SessionConfig
+) -> None:
     notices: list[str] = []
     bell = io.StringIO()
     speaker = FallbackSpeaker(FailingSpeaker(), notices.append, lambda d: d, bell=bell)

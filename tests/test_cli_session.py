@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import REPO, SCREEN_CLEAR, json_turns, run_cli
@@ -44,7 +45,9 @@ def start_session(data_dir: Path, speed: float) -> subprocess.Popen[str]:
     return process
 
 
-def read_until(process: subprocess.Popen[str], event: str, limit: float = 60) -> list[dict]:
+def read_until(
+    process: subprocess.Popen[str], event: str, limit: float = 60
+) -> list[dict[str, Any]]:
     seen = []
     deadline = time.monotonic() + limit
     assert process.stdout is not None

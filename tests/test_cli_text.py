@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from support import DIALOGS, json_turns, run_cli
 
@@ -81,7 +82,7 @@ def test_empty_input() -> None:
     assert "Goodbye" in result.stdout
 
 
-def test_broken_dialog_file_is_explained(tmp_path) -> None:
+def test_broken_dialog_file_is_explained(tmp_path: Path) -> None:
     folder = tmp_path / "dialogs"
     shutil.copytree(DIALOGS, folder)
     (folder / "advice.yaml").write_text("advice: [unclosed\n")
@@ -91,7 +92,7 @@ def test_broken_dialog_file_is_explained(tmp_path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_corrupt_settings_file_is_explained_and_defaults_used(tmp_path) -> None:
+def test_corrupt_settings_file_is_explained_and_defaults_used(tmp_path: Path) -> None:
     config = tmp_path / "settings.toml"
     config.write_text("[voice]\nrate = 150\nvolume = = 2\n")
     result = run_cli("--config", str(config), "--text", "--mute", stdin="yes\n")

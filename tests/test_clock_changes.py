@@ -42,7 +42,7 @@ def _ice_session(tmp_path: Path, config: SessionConfig, boot: FakeBoot | None) -
         class Ticking(FakeClock):  # boot time follows the fake clock while the session runs
             def now(self) -> float:
                 value = super().now()
-                boot.seconds = start + value
+                boot.seconds = start + value  # type: ignore[union-attr]  # not None here: mypy drops the narrowing inside the nested class
                 return value
 
         clock = Ticking()

@@ -101,7 +101,7 @@ def test_default_file_in_xdg_config_home_is_read(tmp_path: Path) -> None:
 
 def test_settings_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        Settings().rate = 100  # type: ignore[misc]
+        Settings().rate = 100  # type: ignore[misc]  # on purpose: the test checks it is refused
 
 
 def test_settings_rejects_bad_values_when_built_in_code() -> None:

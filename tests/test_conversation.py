@@ -12,18 +12,22 @@ from voice_assistant.dialog.conversation import (
     TIMING,
     Conversation,
     ConversationOptions,
+    PlanSteps,
+    Recommendation,
+    Turn,
 )
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 
 # Five emergency questions (incl. chest/breathing), three same-day (fever, cancer or
 # weight loss, night pain), sensation.
 
 
-def asked(turns) -> list[str]:
+def asked(turns: list[Turn]) -> list[str]:
     return [t.state for t in turns if t.expects and t.state not in (OFFER_TIMER, CONFIRMING)]
 
 
-def recommendation(turns):
+def recommendation(turns: list[Turn]) -> Recommendation:
     found = [t.recommendation for t in turns if t.recommendation is not None]
     assert len(found) == 1, [t.state for t in turns]
     return found[0]
@@ -70,7 +74,14 @@ ROWS = [
 
 
 @pytest.mark.parametrize(("answers", "row", "kind", "urgency", "plan"), ROWS)
-def test_decision_table_rows(script, answers, row, kind, urgency, plan) -> None:
+def test_decision_table_rows(
+    script: DialogScript,
+    answers: list[str],
+    row: int,
+    kind: str,
+    urgency: str | None,
+    plan: PlanSteps,
+) -> None:
     conversation, turns = talk(script, answers)
     rec = recommendation(turns)
     assert (rec.row, rec.kind, rec.urgency, rec.plan) == (row, kind, urgency, plan)
@@ -86,18 +97,18 @@ def test_decision_table_rows(script, answers, row, kind, urgency, plan) -> None:
         assert rec_turn(turns).say == script.advice_text(advice)
 
 
-def rec_turn(turns):
+def rec_turn(turns: list[Turn]) -> Turn:
     return next(t for t in turns if t.recommendation is not None)
 
 
-def test_emergency_says_call_now_and_never_heat_or_ice(script) -> None:
+def test_emergency_says_call_now_and_never_heat_or_ice(script: DialogScript) -> None:
     _, turns = talk(script, ["yes"])
     text = rec_turn(turns).say
     assert "999" in text and "911" in text and "112" in text
     assert "Do not use heat or ice" in text
 
 
-def test_screens_come_first_in_order(script) -> None:
+def test_screens_come_first_in_order(script: DialogScript) -> None:
     _, turns = talk(script, [*SCREEN_CLEAR, "yesterday", "no", "no", "lifting"])
     assert asked(turns) == [
         "emergency_saddle",
@@ -116,24 +127,24 @@ def test_screens_come_first_in_order(script) -> None:
     ]
 
 
-def test_swelling_skips_stiffness_and_cause(script) -> None:
+def test_swelling_skips_stiffness_and_cause(script: DialogScript) -> None:
     _, turns = talk(script, [*SCREEN_CLEAR, "yesterday", "yes"])
     assert "stiffness" not in asked(turns)
     assert "cause" not in asked(turns)
 
 
-def test_cause_only_when_acute(script) -> None:
+def test_cause_only_when_acute(script: DialogScript) -> None:
     _, turns = talk(script, [*SCREEN_CLEAR, "years", "no", "no"])
     assert "cause" not in asked(turns)
     assert asked(turns)[-1] == "stiffness"
 
 
-def test_stiff_and_acute_skips_cause(script) -> None:
+def test_stiff_and_acute_skips_cause(script: DialogScript) -> None:
     _, turns = talk(script, [*SCREEN_CLEAR, "yesterday", "no", "yes"])
     assert "cause" not in asked(turns)
 
 
-def test_not_understood_reprompts_shorter_then_lists_answers(script) -> None:
+def test_not_understood_reprompts_shorter_then_lists_answers(script: DialogScript) -> None:
     conversation, _ = talk(script, [])
     question = script.question("emergency_saddle")
     first = conversation.hear(Transcript("banana"))[0]
@@ -150,7 +161,7 @@ def test_not_understood_reprompts_shorter_then_lists_answers(script) -> None:
     )
 
 
-def test_repeat_help_and_start_over(script) -> None:
+def test_repeat_help_and_start_over(script: DialogScript) -> None:
     conversation, _ = talk(script, ["no", "no"])
     assert conversation.state == "emergency_legs"
     assert conversation.hear(Transcript("repeat"))[0].say == script.question("emergency_legs").ask
@@ -161,7 +172,7 @@ def test_repeat_help_and_start_over(script) -> None:
     assert conversation.facts == {}
 
 
-def test_onset_help_explains(script) -> None:
+def test_onset_help_explains(script: DialogScript) -> None:
     conversation, _ = talk(script, SCREEN_CLEAR)
     assert conversation.state == "onset"
     assert "yesterday" in conversation.hear(Transcript("help"))[0].say
@@ -171,27 +182,27 @@ def test_onset_help_explains(script) -> None:
 
 
 @pytest.mark.parametrize("word", ["stop", "quit", "cancel"])
-def test_stop_ends_politely(script, word) -> None:
+def test_stop_ends_politely(script: DialogScript, word: str) -> None:
     conversation, turns = talk(script, ["no", word])
     assert conversation.state == DONE
     assert turns[-1].end
     assert "emergency" in turns[-1].say
 
 
-def test_end_of_input(script) -> None:
+def test_end_of_input(script: DialogScript) -> None:
     conversation, _ = talk(script, ["no"])
     turns = conversation.input_closed()
     assert conversation.state == DONE and turns[-1].end
 
 
-def test_silence_is_a_miss(script) -> None:
+def test_silence_is_a_miss(script: DialogScript) -> None:
     conversation, _ = talk(script, [])
     turn = conversation.silence()[0]
     assert turn.state == "emergency_saddle"
     assert "didn't hear" in turn.say
 
 
-def test_low_confidence_no_is_confirmed(script) -> None:
+def test_low_confidence_no_is_confirmed(script: DialogScript) -> None:
     conversation, _ = talk(script, [])
     turn = conversation.hear(Transcript("no", confidence=0.2, source="audio"))[0]
     assert conversation.state == CONFIRMING
@@ -205,13 +216,13 @@ def test_low_confidence_no_is_confirmed(script) -> None:
     assert conversation.facts == {"saddle_numbness": False}
 
 
-def test_low_confidence_yes_is_taken(script) -> None:
+def test_low_confidence_yes_is_taken(script: DialogScript) -> None:
     conversation, turns = talk(script, [])
     turns = conversation.hear(Transcript("yes", confidence=0.2, source="audio"))
-    assert rec_turn(turns).recommendation.urgency == "emergency"
+    assert rec_turn(turns).recommendation.urgency == "emergency"  # type: ignore[union-attr]  # rec_turn found one
 
 
-def test_timer_offer_minutes_and_start(script) -> None:
+def test_timer_offer_minutes_and_start(script: DialogScript) -> None:
     refusals = []
 
     def check(minutes: float) -> str | None:
@@ -233,12 +244,12 @@ def test_timer_offer_minutes_and_start(script) -> None:
     assert refusals == [30]
 
 
-def test_timer_declined(script) -> None:
+def test_timer_declined(script: DialogScript) -> None:
     conversation, _ = talk(script, [*SCREEN_CLEAR, "years", "no", "no", "no thanks"])
     assert conversation.state == DONE
 
 
-def test_gap_refusal_ends_without_offer(script) -> None:
+def test_gap_refusal_ends_without_offer(script: DialogScript) -> None:
     options = ConversationOptions(plans=PLANS, check_gap=lambda rec: "Wait another 90 minutes.")
     conversation, turns = talk(script, [*SCREEN_CLEAR, "years", "no", "no"], options)
     assert conversation.state == DONE
@@ -248,13 +259,13 @@ def test_gap_refusal_ends_without_offer(script) -> None:
     assert not any(t.state == "offer_timer" for t in turns)
 
 
-def test_every_state_is_reachable(script) -> None:
+def test_every_state_is_reachable(script: DialogScript) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     graph: dict[str, set[str]] = {}
     for event in conversation.machine.events.values():
         for source, transitions in event.transitions.items():
             for transition in transitions:
-                graph.setdefault(source, set()).add(transition.dest)
+                graph.setdefault(source, set()).add(transition.dest)  # type: ignore[arg-type]  # None only for internal transitions: harmless here
     seen, todo = {"greeting"}, ["greeting"]
     while todo:
         for dest in graph.get(todo.pop(), ()):
@@ -264,7 +275,7 @@ def test_every_state_is_reachable(script) -> None:
     assert seen == set(conversation.machine.states)
 
 
-def test_every_state_is_visited_by_some_conversation(script) -> None:
+def test_every_state_is_visited_by_some_conversation(script: DialogScript) -> None:
     visited: set[str] = set()
     for answers, *_ in ROWS:
         _, turns = talk(script, [*answers, "start"])
@@ -275,7 +286,7 @@ def test_every_state_is_visited_by_some_conversation(script) -> None:
     assert visited >= set(Conversation(script).machine.states)
 
 
-def test_long_silence_ends_politely(script) -> None:
+def test_long_silence_ends_politely(script: DialogScript) -> None:
     conversation, _ = talk(script, [])
     limit = int(script.messages["silent_prompts_before_goodbye"])
     for _ in range(limit - 1):

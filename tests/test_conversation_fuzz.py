@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from support import PLANS
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.rules import decide
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 
 PHRASES = [
@@ -81,7 +83,7 @@ answer = st.one_of(
 heard = st.tuples(answer, st.sampled_from(["text", "audio"]), st.floats(0, 1))
 
 
-def reference(facts: dict) -> tuple[str, str | None]:
+def reference(facts: Mapping[str, object]) -> tuple[str, str | None]:
     """DOMAIN.md section 2, written out by hand (first match wins)."""
     if any(facts.get(f) for f in SCREENS):
         return "seek_care", "emergency"
@@ -126,7 +128,9 @@ def _typed(*words: str) -> list[tuple[str, str, float]]:
 @example(CLEAR + _typed("yesterday", "no", "yes"))
 @example(CLEAR + _typed("years", "no", "no"))
 @example(CLEAR + _typed("years", "not sure"))
-def test_random_conversations_stay_safe(script, replies) -> None:
+def test_random_conversations_stay_safe(
+    script: DialogScript, replies: list[tuple[str, str, float]]
+) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     turns = conversation.start()
     swelling_answers: list[str] = []
@@ -178,7 +182,9 @@ def test_random_conversations_stay_safe(script, replies) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["yes", "no", "not sure"]), min_size=5, max_size=5))
-def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(script, screens) -> None:
+def test_any_unsure_or_yes_on_emergency_screen_is_an_emergency(
+    script: DialogScript, screens: list[str]
+) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
     rec = None

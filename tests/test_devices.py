@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
 import pytest
 
 from voice_assistant.adapters import devices
 from voice_assistant.adapters.devices import (
     DeviceInfo,
     DeviceTable,
+    Kind,
     describe_stream_error,
     format_devices,
     list_devices,
@@ -30,15 +34,15 @@ TABLE = DeviceTable(
 )
 
 
-def fake_query():
+def fake_query() -> DeviceTable:
     return TABLE
 
 
-def empty_query():
+def empty_query() -> DeviceTable:
     return DeviceTable()
 
 
-def test_this_machine_lists_devices_or_says_there_are_none():
+def test_this_machine_lists_devices_or_says_there_are_none() -> None:
     try:
         table = query_devices()
     except AudioDeviceError as exc:  # PortAudio missing: the words must say how to install it
@@ -54,7 +58,7 @@ def test_this_machine_lists_devices_or_says_there_are_none():
         assert "Traceback" not in text
 
 
-def test_listing_shows_index_name_channels_rate_and_defaults():
+def test_listing_shows_index_name_channels_rate_and_defaults() -> None:
     text = format_devices(TABLE)
     inputs, outputs = text.split("Speakers (outputs):")
     assert "USB PnP Sound Device" in inputs
@@ -68,14 +72,14 @@ def test_listing_shows_index_name_channels_rate_and_defaults():
     assert "--output-device" in text
 
 
-def test_no_devices_gives_a_clear_text():
+def test_no_devices_gives_a_clear_text() -> None:
     text = list_devices(empty_query)
     assert "No audio devices found" in text
     assert "--text" in text
 
 
-def test_missing_portaudio_is_explained_not_raised(monkeypatch):
-    def no_portaudio():
+def test_missing_portaudio_is_explained_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_portaudio() -> None:
         raise AudioDeviceError(devices.INSTALL_PORTAUDIO)
 
     monkeypatch.setattr(devices, "import_sounddevice", no_portaudio)
@@ -83,12 +87,12 @@ def test_missing_portaudio_is_explained_not_raised(monkeypatch):
     assert "apt-get install libportaudio2" in text
 
 
-def test_import_sounddevice_turns_oserror_into_words(monkeypatch):
+def test_import_sounddevice_turns_oserror_into_words(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
     real_import = builtins.__import__
 
-    def fake_import(name, *args, **kwargs):
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> ModuleType:
         if name == "sounddevice":
             raise OSError("PortAudio library not found")
         return real_import(name, *args, **kwargs)
@@ -98,7 +102,7 @@ def test_import_sounddevice_turns_oserror_into_words(monkeypatch):
         devices.import_sounddevice()
 
 
-def test_table_from_sounddevice_dicts():
+def test_table_from_sounddevice_dicts() -> None:
     raw = [
         {"name": "mic", "index": 0, "hostapi": 0, "max_input_channels": 1,
          "max_output_channels": 0, "default_samplerate": 16000.0},
@@ -128,11 +132,11 @@ def test_table_from_sounddevice_dicts():
         ("hw:0", "output", 0),  # first (lowest-numbered) partial match
     ],
 )
-def test_resolve_device(spec, kind, expected):
+def test_resolve_device(spec: str | int | None, kind: Kind, expected: int) -> None:
     assert resolve_device(spec, kind, fake_query) == expected
 
 
-def test_resolve_unknown_name_lists_what_exists():
+def test_resolve_unknown_name_lists_what_exists() -> None:
     with pytest.raises(AudioDeviceError) as info:
         resolve_device("blue yeti", "input", fake_query)
     message = str(info.value)
@@ -142,19 +146,19 @@ def test_resolve_unknown_name_lists_what_exists():
     assert "--device" in message
 
 
-def test_resolve_output_only_device_as_microphone_is_refused():
+def test_resolve_output_only_device_as_microphone_is_refused() -> None:
     with pytest.raises(AudioDeviceError, match="no microphone number 2"):
         resolve_device(2, "input", fake_query)
 
 
-def test_resolve_with_no_devices_says_what_to_do():
+def test_resolve_with_no_devices_says_what_to_do() -> None:
     with pytest.raises(AudioDeviceError, match=r"No microphone found.*--text"):
         resolve_device(None, "input", empty_query)
     with pytest.raises(AudioDeviceError, match="No speaker or headphones found"):
         resolve_device("usb", "output", empty_query)
 
 
-def test_resolve_default_missing_falls_back_to_first_of_kind():
+def test_resolve_default_missing_falls_back_to_first_of_kind() -> None:
     table = DeviceTable(devices=(DeviceInfo(7, "only mic", 1, 0, 16000.0),))
     assert resolve_device(None, "input", lambda: table) == 7
 
@@ -168,7 +172,7 @@ def test_resolve_default_missing_falls_back_to_first_of_kind():
         (("Error opening RawInputStream: Internal PortAudio error", -9986), "could not be used"),
     ],
 )
-def test_stream_errors_in_words(error, words):
+def test_stream_errors_in_words(error: tuple[str | int, ...], words: str) -> None:
     sd = pytest.importorskip("sounddevice")
     message = describe_stream_error(sd.PortAudioError(*error), "input", "usb")
     assert words in message

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from support import DIALOGS
 
-from voice_assistant.dialog.script import FILES, load_script
+from voice_assistant.dialog.script import FILES, DialogScript, load_script
 from voice_assistant.errors import DialogDataError
 
 
-def test_every_dialog_file_loads(script) -> None:
+def test_every_dialog_file_loads(script: DialogScript) -> None:
     assert script.questions[0].id == "emergency_saddle"
     # Row 2 (same day) has one entry per reason: fever, cancer/weight loss, night pain.
     assert [rule.row for rule in script.rules] == [1, 2, 2, 2, *range(3, 11)]
@@ -28,7 +29,7 @@ def test_no_epsom_salts_or_hot_tubs_anywhere() -> None:
         assert "hot tub" not in text, path
 
 
-def _broken_copy(tmp_path: Path, name: str, edit) -> Path:
+def _broken_copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Path:
     target = tmp_path / "dialogs"
     shutil.copytree(DIALOGS, target)
     path = target / name
@@ -136,7 +137,7 @@ def test_understanding_screen_must_be_a_triage_fact(tmp_path: Path) -> None:
         load_script(folder)
 
 
-def test_urgency_allowed_on_ice_advice(script) -> None:
+def test_urgency_allowed_on_ice_advice(script: DialogScript) -> None:
     # Row 5: ice, and get swelling without an injury checked today.
     assert script.advice["ice_swelling_chronic"].kind == "ice"
     assert script.advice["ice_swelling_chronic"].urgency == "today"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -55,20 +56,21 @@ def spoken_yes() -> bytes:
     if not files:
         pytest.skip(f"no sample recordings in {SAMPLES}")
     with wave.open(str(files[1])) as w:
-        return w.readframes(w.getnframes())
+        frames: bytes = w.readframes(w.getnframes())
+        return frames
 
 
-def no_name(kind, spec) -> str:
+def no_name(kind: str, spec: str | None) -> str:
     return ""
 
 
-def failing_stream(**kwargs):
+def failing_stream(**kwargs: Any) -> NoReturn:
     sd = pytest.importorskip("sounddevice")
     raise sd.PortAudioError("Error querying device -1")
 
 
 class FailingPlayer:
-    def __init__(self, device=None) -> None:
+    def __init__(self, device: str | None = None) -> None:
         pass
 
     def check(self) -> None:
@@ -79,7 +81,7 @@ class FailingPlayer:
 
 
 def broken_renderer() -> EspeakRenderer:
-    def engine():
+    def engine() -> NoReturn:
         raise RuntimeError("libespeak-ng.so.1: cannot open shared object file")
 
     return EspeakRenderer(engine_factory=engine)
@@ -93,7 +95,7 @@ def tone(amplitude: float, seconds: float = 0.5) -> bytes:
     return (amplitude * 32767 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
 
 
-def test_level_of_silence_quiet_speech_and_clipping():
+def test_level_of_silence_quiet_speech_and_clipping() -> None:
     assert measure_level(bytes(16000)).verdict == "silent"
     assert measure_level(bytes(16000)).peak_dbfs == -120.0
     quiet = measure_level(tone(0.01))
@@ -107,7 +109,7 @@ def test_level_of_silence_quiet_speech_and_clipping():
     assert measure_level(square).verdict == "clipping"
 
 
-def test_resample_keeps_duration_and_pads():
+def test_resample_keeps_duration_and_pads() -> None:
     pcm = tone(0.5, seconds=1.0)  # 16 kHz in, treated as 22 050 Hz below
     out = resample_16k(pcm, 22050, pad_s=0.25)
     assert len(out) // 2 == round(16000 * 16000 / 22050) + 2 * 4000
@@ -117,7 +119,7 @@ def test_resample_keeps_duration_and_pads():
 # --- microphone ---------------------------------------------------------------------------
 
 
-def test_working_microphone_reports_its_level():
+def test_working_microphone_reports_its_level() -> None:
     notices: list[str] = []
     check = check_microphone(
         Settings(),
@@ -133,7 +135,7 @@ def test_working_microphone_reports_its_level():
     assert notices and "say something" in notices[0]
 
 
-def test_microphone_that_cannot_open_says_what_to_do():
+def test_microphone_that_cannot_open_says_what_to_do() -> None:
     check = check_microphone(Settings(), failing_stream, 0.5, no_name)
     assert check.status == "problem"
     assert check.blocking
@@ -144,7 +146,7 @@ def test_microphone_that_cannot_open_says_what_to_do():
     assert line.startswith("PROBLEM  Microphone: No microphone found.")
 
 
-def test_muted_microphone_is_a_problem():
+def test_muted_microphone_is_a_problem() -> None:
     check = check_microphone(Settings(), PcmInputStream.factory(bytes(32000)), 0.5, no_name)
     assert check.status == "problem"
     assert "heard nothing" in check.message
@@ -152,7 +154,7 @@ def test_muted_microphone_is_a_problem():
     assert "-120 dBFS" in check.message
 
 
-def test_stalled_microphone_is_a_problem_and_does_not_hang():
+def test_stalled_microphone_is_a_problem_and_does_not_hang() -> None:
     factory = PcmInputStream.factory(bytes(960), after_end="stall")
     check = check_microphone(Settings(), factory, 0.5, no_name)
     assert check.status == "problem"
@@ -160,7 +162,7 @@ def test_stalled_microphone_is_a_problem_and_does_not_hang():
     assert "--device" in check.message
 
 
-def test_loud_microphone_warns_about_clipping():
+def test_loud_microphone_warns_about_clipping() -> None:
     square = np.where(np.arange(16000) % 40 < 20, 32767, -32768).astype("<i2").tobytes()
     check = check_microphone(Settings(), PcmInputStream.factory(square), 0.5, no_name)
     assert check.status == "warning"
@@ -171,7 +173,7 @@ def test_loud_microphone_warns_about_clipping():
 # --- settings -------------------------------------------------------------------------------
 
 
-def test_bad_settings_file_names_line_and_key(tmp_path):
+def test_bad_settings_file_names_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('[voice]\nrate = 1000\nloudness = 0.5\n\n[recognition]\nengine = "kaldi"\n')
     check = check_settings(path, {})
@@ -188,7 +190,7 @@ def test_bad_settings_file_names_line_and_key(tmp_path):
     assert all(line.startswith("         - ") for line in lines[1:])
 
 
-def test_settings_missing_default_file_is_fine_but_missing_named_file_warns(tmp_path):
+def test_settings_missing_default_file_is_fine_but_missing_named_file_warns(tmp_path: Path) -> None:
     default = check_settings(None, {"XDG_CONFIG_HOME": str(tmp_path)})
     assert default.status == "ok"
     assert "defaults are used" in default.message
@@ -197,7 +199,7 @@ def test_settings_missing_default_file_is_fine_but_missing_named_file_warns(tmp_
     assert "does not exist" in named.details[0]
 
 
-def test_good_settings_file(tmp_path):
+def test_good_settings_file(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text("[voice]\nrate = 140\n")
     check = check_settings(None, {"HEAT_OR_ICE_CONFIG": str(path)})
@@ -208,21 +210,21 @@ def test_good_settings_file(tmp_path):
 # --- speech out ---------------------------------------------------------------------------
 
 
-def test_tts_renders_a_sentence():
+def test_tts_renders_a_sentence() -> None:
     check = check_tts(Settings(), EspeakRenderer)
     assert check.status == "ok", check.message
     assert "espeak-ng spoke a test sentence" in check.message
     assert check.essential
 
 
-def test_tts_missing_becomes_a_problem_with_advice():
+def test_tts_missing_becomes_a_problem_with_advice() -> None:
     check = guarded("Text-to-speech", True, lambda: check_tts(Settings(), broken_renderer))
     assert check.status == "problem"
     assert "apt-get install espeak-ng" in check.message
     assert "--mute" in check.message
 
 
-def test_speaker_problem_is_not_essential():
+def test_speaker_problem_is_not_essential() -> None:
     check = check_speaker(Settings(), FailingPlayer, no_name)
     assert check.status == "problem"
     assert not check.blocking
@@ -240,7 +242,7 @@ def no_whisper(tmp_path: Path, engine: str = "auto") -> EngineContext:
     return EngineContext(engine=engine, models_dir=tmp_path, whisper_package_dir=None)
 
 
-def test_recognizer_hears_the_synthetic_yes(tmp_path):
+def test_recognizer_hears_the_synthetic_yes(tmp_path: Path) -> None:
     fake = FakeRecognizer("yes")
     check = check_recognition(no_whisper(tmp_path), lambda engine, model: fake, EspeakRenderer)
     assert check.status == "ok", check.message
@@ -251,14 +253,14 @@ def test_recognizer_hears_the_synthetic_yes(tmp_path):
     assert vocabulary.phrases == ("yes", "no")
 
 
-def test_recognizer_mishearing_is_a_warning(tmp_path):
+def test_recognizer_mishearing_is_a_warning(tmp_path: Path) -> None:
     check = check_recognition(no_whisper(tmp_path), lambda e, m: FakeRecognizer(""), EspeakRenderer)
     assert check.status == "warning"
     assert "as nothing it knew" in check.message
 
 
-def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path):
-    def opener(engine, model):
+def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path: Path) -> None:
+    def opener(engine: str, model: Path | None) -> NoReturn:
         raise RecognizerError("The pocketsphinx speech engine cannot be loaded. Reinstall it.")
 
     check = guarded(
@@ -270,7 +272,7 @@ def test_recognizer_that_cannot_load_is_an_essential_problem(tmp_path):
     assert "Reinstall it" in check.message
 
 
-def test_vosk_engine_without_model_says_how_to_get_one_and_falls_back(tmp_path):
+def test_vosk_engine_without_model_says_how_to_get_one_and_falls_back(tmp_path: Path) -> None:
     check = check_recognition(
         no_whisper(tmp_path, engine="vosk"), lambda e, m: FakeRecognizer("yes"), EspeakRenderer
     )
@@ -279,11 +281,11 @@ def test_vosk_engine_without_model_says_how_to_get_one_and_falls_back(tmp_path):
     assert "Using pocketsphinx" in check.message
 
 
-def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_path):
+def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "vosk-model-small-en-us-0.15" / "am").mkdir(parents=True)
     opened: list[str] = []
 
-    def opener(engine, model):
+    def opener(engine: str, model: Path | None) -> FakeRecognizer:
         opened.append(engine)
         return FakeRecognizer("yes")
 
@@ -294,7 +296,7 @@ def test_incomplete_vosk_model_falls_back_to_pocketsphinx_with_a_warning(tmp_pat
     assert "Using pocketsphinx" in check.message
 
 
-def test_real_pocketsphinx_hears_synthetic_yes(tmp_path):
+def test_real_pocketsphinx_hears_synthetic_yes(tmp_path: Path) -> None:
     pytest.importorskip("voice_assistant.adapters.asr_pocketsphinx")
     check = check_recognition(no_whisper(tmp_path), engines.open_engine, EspeakRenderer)
     assert check.status == "ok", check.message
@@ -303,7 +305,7 @@ def test_real_pocketsphinx_hears_synthetic_yes(tmp_path):
 # --- journal and disk -----------------------------------------------------------------------
 
 
-def test_unwritable_data_dir_is_a_problem(tmp_path):
+def test_unwritable_data_dir_is_a_problem(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     check = check_journal(blocker / "data", DIALOGS, 0.0)
@@ -313,7 +315,7 @@ def test_unwritable_data_dir_is_a_problem(tmp_path):
     assert "still works" in check.message
 
 
-def test_journal_counts_sessions_and_reports_an_interrupted_one(tmp_path):
+def test_journal_counts_sessions_and_reports_an_interrupted_one(tmp_path: Path) -> None:
     config = load_session_config(DIALOGS / "session.yaml")
     journal = open_journal(tmp_path, config)
     plan = config.plan_for("ice")
@@ -326,14 +328,14 @@ def test_journal_counts_sessions_and_reports_an_interrupted_one(tmp_path):
     assert "interrupted 10 minutes ago" in check.message
 
 
-def test_fresh_journal_folder_is_created(tmp_path):
+def test_fresh_journal_folder_is_created(tmp_path: Path) -> None:
     check = check_journal(tmp_path / "new" / "dir", DIALOGS, 0.0)
     assert check.status == "ok"
     assert "0 sessions recorded" in check.message
     assert (tmp_path / "new" / "dir" / "journal.sqlite3").exists()
 
 
-def test_low_disk_space_warns(tmp_path):
+def test_low_disk_space_warns(tmp_path: Path) -> None:
     assert check_disk(tmp_path, min_free_bytes=1).status == "ok"
     low = check_disk(tmp_path / "not" / "yet", min_free_bytes=10**18)
     assert low.status == "warning"
@@ -344,7 +346,7 @@ def test_low_disk_space_warns(tmp_path):
 # --- guard, summary, the whole report --------------------------------------------------------
 
 
-def test_unexpected_exception_becomes_a_problem_line():
+def test_unexpected_exception_becomes_a_problem_line() -> None:
     def boom() -> Check:
         raise ZeroDivisionError("division by zero")
 
@@ -354,7 +356,7 @@ def test_unexpected_exception_becomes_a_problem_line():
     assert "doctor -v" in check.message
 
 
-def test_summary_wording():
+def test_summary_wording() -> None:
     ok = Check("Speaker", "ok", False, "fine.")
     warn = Check("Microphone", "warning", True, "quiet.")
     soft = Check("Journal", "problem", False, "cannot write.")
@@ -371,8 +373,8 @@ def test_summary_wording():
     assert "run heat-or-ice doctor again" in said[0]
 
 
-def deps(tmp_path: Path, **changes) -> DoctorDeps:
-    values = {
+def deps(tmp_path: Path, **changes: Any) -> DoctorDeps:
+    values: dict[str, Any] = {
         "mic_stream_factory": PcmInputStream.factory(spoken_yes()),
         "make_player": lambda device: NullPlayer(),
         "renderer": EspeakRenderer,
@@ -391,7 +393,7 @@ def deps(tmp_path: Path, **changes) -> DoctorDeps:
 speaker = RecordingSpeaker()
 
 
-def test_everything_working_exits_zero_and_speaks_the_summary(tmp_path):
+def test_everything_working_exits_zero_and_speaks_the_summary(tmp_path: Path) -> None:
     speaker.spoken.clear()
     lines: list[str] = []
     code = run_doctor(
@@ -408,7 +410,7 @@ def test_everything_working_exits_zero_and_speaks_the_summary(tmp_path):
     assert speaker.spoken == [lines[-1]]
 
 
-def test_missing_microphone_exits_non_zero_and_speaks_the_problem(tmp_path):
+def test_missing_microphone_exits_non_zero_and_speaks_the_problem(tmp_path: Path) -> None:
     speaker.spoken.clear()
     lines: list[str] = []
     code = run_doctor(
@@ -425,7 +427,7 @@ def test_missing_microphone_exits_non_zero_and_speaks_the_problem(tmp_path):
     assert "`" not in " ".join(speaker.spoken)
 
 
-def test_no_speech_when_the_speaker_is_missing(tmp_path):
+def test_no_speech_when_the_speaker_is_missing(tmp_path: Path) -> None:
     speaker.spoken.clear()
     lines: list[str] = []
     code = run_doctor(
@@ -439,7 +441,7 @@ def test_no_speech_when_the_speaker_is_missing(tmp_path):
     assert speaker.spoken == []
 
 
-def test_doctor_command_on_this_machine(tmp_path):
+def test_doctor_command_on_this_machine(tmp_path: Path) -> None:
     """No sound card here (like CI): a clear report, exit 1, never a traceback."""
     result = run_cli("doctor", env={"HEAT_OR_ICE_MODELS": str(tmp_path / "models")})
     assert result.returncode == EXIT_MISSING, result.stdout + result.stderr

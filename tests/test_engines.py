@@ -45,7 +45,7 @@ def record_opens(opened: list[tuple[str, Path | None]]) -> engines.Opener:
     return opener
 
 
-def test_one_registry_names_every_engine_in_auto_order():
+def test_one_registry_names_every_engine_in_auto_order() -> None:
     assert engines.RECOGNIZER_NAMES == ("whisper", "vosk", "pocketsphinx")
     assert engines.ENGINE_CHOICES[0] == "auto"
     assert "whisper" in engines.engines_help()
@@ -54,7 +54,7 @@ def test_one_registry_names_every_engine_in_auto_order():
 
 
 @needs_weights
-def test_auto_prefers_the_installed_whisper_model(tmp_path):
+def test_auto_prefers_the_installed_whisper_model(tmp_path: Path) -> None:
     context = EngineContext(models_dir=tmp_path, whisper_package_dir=PACKAGED)
     choice = choose_recognizer(context)
     assert choice.probe.engine == "whisper"
@@ -63,14 +63,14 @@ def test_auto_prefers_the_installed_whisper_model(tmp_path):
     assert "installed package" in choice.probe.label
 
 
-def test_auto_without_whisper_or_vosk_uses_pocketsphinx_quietly(tmp_path):
+def test_auto_without_whisper_or_vosk_uses_pocketsphinx_quietly(tmp_path: Path) -> None:
     choice = choose_recognizer(EngineContext(models_dir=tmp_path))
     assert choice.probe.engine == "pocketsphinx"
     assert choice.notes == ()
 
 
 @needs_weights
-def test_a_tampered_whisper_model_is_refused_and_pocketsphinx_is_said(tmp_path):
+def test_a_tampered_whisper_model_is_refused_and_pocketsphinx_is_said(tmp_path: Path) -> None:
     models = tmp_path / "models"
     copy_model(models / "whisper-tiny.en", flip_byte_in="model.bin")
     opened: list[tuple[str, Path | None]] = []
@@ -84,7 +84,9 @@ def test_a_tampered_whisper_model_is_refused_and_pocketsphinx_is_said(tmp_path):
     assert note.endswith("Using pocketsphinx (built-in English model) instead.")
 
 
-def test_asking_for_whisper_without_its_model_falls_back_and_says_how_to_get_it(tmp_path):
+def test_asking_for_whisper_without_its_model_falls_back_and_says_how_to_get_it(
+    tmp_path: Path,
+) -> None:
     context = EngineContext(engine="whisper", models_dir=tmp_path, whisper_package_dir=None)
     choice = choose_recognizer(context)
     assert choice.probe.engine == "pocketsphinx"
@@ -92,14 +94,14 @@ def test_asking_for_whisper_without_its_model_falls_back_and_says_how_to_get_it(
     assert "bash setup.sh run" in choice.notes[0]
 
 
-def test_the_environment_variable_names_a_missing_model_and_is_not_ignored(tmp_path):
+def test_the_environment_variable_names_a_missing_model_and_is_not_ignored(tmp_path: Path) -> None:
     env = {whisper_model.ENV_MODEL_PATH: str(tmp_path / "nowhere")}
     choice = choose_recognizer(EngineContext(environ=env, models_dir=tmp_path))
     assert choice.probe.engine == "pocketsphinx"
     assert f"{tmp_path / 'nowhere'} does not exist" in choice.notes[0]
 
 
-def test_a_broken_vosk_model_given_by_the_user_is_reported_not_ignored(tmp_path):
+def test_a_broken_vosk_model_given_by_the_user_is_reported_not_ignored(tmp_path: Path) -> None:
     broken = tmp_path / "my-vosk"
     (broken / "am").mkdir(parents=True)
     choice = choose_recognizer(EngineContext(vosk_model=broken, models_dir=tmp_path))
@@ -108,7 +110,7 @@ def test_a_broken_vosk_model_given_by_the_user_is_reported_not_ignored(tmp_path)
 
 
 @needs_weights
-def test_an_engine_that_fails_to_open_falls_back_to_the_next(tmp_path):
+def test_an_engine_that_fails_to_open_falls_back_to_the_next(tmp_path: Path) -> None:
     opened: list[str] = []
 
     def opener(name: str, model: Path | None) -> FakeRecognizer:
@@ -124,7 +126,7 @@ def test_an_engine_that_fails_to_open_falls_back_to_the_next(tmp_path):
     assert choice.notes[0].startswith("The Whisper engine crashed while loading.")
 
 
-def test_no_engine_at_all_is_an_error_that_names_each_problem(tmp_path):
+def test_no_engine_at_all_is_an_error_that_names_each_problem(tmp_path: Path) -> None:
     def opener(name: str, model: Path | None) -> FakeRecognizer:
         raise RecognizerError(f"{name} is broken.")
 
@@ -136,7 +138,7 @@ def test_no_engine_at_all_is_an_error_that_names_each_problem(tmp_path):
 
 
 @needs_weights
-def test_doctor_reports_the_engine_and_model_in_use(tmp_path):
+def test_doctor_reports_the_engine_and_model_in_use(tmp_path: Path) -> None:
     opened: list[tuple[str, Path | None]] = []
     context = EngineContext(models_dir=tmp_path, whisper_package_dir=PACKAGED)
     check = check_recognition(context, record_opens(opened), EspeakRenderer)
@@ -148,7 +150,7 @@ def test_doctor_reports_the_engine_and_model_in_use(tmp_path):
 
 
 @needs_weights
-def test_doctor_warns_about_a_tampered_model(tmp_path):
+def test_doctor_warns_about_a_tampered_model(tmp_path: Path) -> None:
     models = tmp_path / "models"
     copy_model(models / "whisper-tiny.en", flip_byte_in="config.json")
     check = check_recognition(EngineContext(models_dir=models), record_opens([]), EspeakRenderer)
@@ -157,7 +159,9 @@ def test_doctor_warns_about_a_tampered_model(tmp_path):
     assert "In use: pocketsphinx" in check.message
 
 
-def test_app_opens_the_engine_in_the_background_and_says_fallbacks(tmp_path, monkeypatch):
+def test_app_opens_the_engine_in_the_background_and_says_fallbacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(whisper_model.ENV_MODEL_PATH, str(tmp_path / "missing"))
     monkeypatch.setattr(engines, "open_engine", record_opens([]))
     monkeypatch.setattr(
@@ -175,7 +179,7 @@ def test_app_opens_the_engine_in_the_background_and_says_fallbacks(tmp_path, mon
     assert "Using pocketsphinx" in notice.message
 
 
-def test_background_loading_failure_is_said_and_recognize_raises():
+def test_background_loading_failure_is_said_and_recognize_raises() -> None:
     notices: list[str] = []
 
     def fail() -> tuple[FakeRecognizer, engines.Choice]:
@@ -187,7 +191,7 @@ def test_background_loading_failure_is_said_and_recognize_raises():
     assert notices == ["No speech recogniser can be used."]
 
 
-def test_vocabularies_prepared_before_the_load_are_compiled_after_it():
+def test_vocabularies_prepared_before_the_load_are_compiled_after_it() -> None:
     prepared: list[Vocabulary] = []
 
     class Preparing(FakeRecognizer):

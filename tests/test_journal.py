@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def config() -> SessionConfig:
 
 
 @pytest.fixture
-def journal(tmp_path: Path, config: SessionConfig) -> Journal:
+def journal(tmp_path: Path, config: SessionConfig) -> Iterator[Journal]:
     j = open_journal(tmp_path / "data", config, tz=UTC)
     yield j
     j.close()

@@ -17,12 +17,15 @@ import pytest
 from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
 
 from voice_assistant.app import Teller, build_assistant, open_safe_journal
+from voice_assistant.assistant import Assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 from voice_assistant.lock import DataFolderLock
 from voice_assistant.output import MemorySink
 from voice_assistant.session.journal import open_journal
-from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.plans import SessionConfig, load_session_config
+from voice_assistant.session.safe_journal import SafeJournal
 from voice_assistant.speakers import RecordingSpeaker
 
 ICE = "no\n" * len(SCREEN_CLEAR) + "two days ago\nyes\nstart\n"
@@ -31,7 +34,7 @@ FULL = "I can't save the session history any more"
 
 
 @pytest.fixture
-def config():
+def config() -> SessionConfig:
     return load_session_config(DIALOGS / "session.yaml")
 
 
@@ -101,7 +104,9 @@ def test_disk_fills_mid_session_keeps_announcing_and_next_start_tells_the_truth(
     assert "Last time the disk was full" not in third.stderr
 
 
-def _rig(data: Path, config, script, lock: DataFolderLock | None = None):
+def _rig(
+    data: Path, config: SessionConfig, script: DialogScript, lock: DataFolderLock | None = None
+) -> tuple[MemorySink, RecordingSpeaker, FakeClock, SafeJournal, Assistant]:
     sink, speaker, clock = MemorySink(), RecordingSpeaker(), FakeClock()
     journal = open_safe_journal(data, config, script, sink, Teller(sink, speaker), lock)
     assistant = build_assistant(script, config, journal, speaker, clock, sink)
@@ -109,7 +114,7 @@ def _rig(data: Path, config, script, lock: DataFolderLock | None = None):
 
 
 def test_write_failure_is_said_once_aloud_and_the_timer_goes_on(
-    tmp_path: Path, config, script
+    tmp_path: Path, config: SessionConfig, script: DialogScript
 ) -> None:
     lock = DataFolderLock(tmp_path)
     assert lock.acquire()
@@ -134,7 +139,9 @@ def test_write_failure_is_said_once_aloud_and_the_timer_goes_on(
     lock.release()
 
 
-def test_killed_after_the_disk_filled_says_so_honestly(tmp_path: Path, config, script) -> None:
+def test_killed_after_the_disk_filled_says_so_honestly(
+    tmp_path: Path, config: SessionConfig, script: DialogScript
+) -> None:
     lock = DataFolderLock(tmp_path)
     assert lock.acquire()
     _, speaker, clock, journal, assistant = _rig(tmp_path, config, script, lock)

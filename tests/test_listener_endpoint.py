@@ -87,8 +87,8 @@ YES_NO = Vocabulary(
 
 
 def listen(
-    text: str, signal: np.ndarray, **segmenter: float
-) -> tuple[list, float, FixedRecognizer]:
+    text: str, signal: np.ndarray, **segmenter: float | None
+) -> tuple[list[object], float, FixedRecognizer]:
     inbox: queue.Queue[object] = queue.Queue()
     source = ScriptedSource(signal, inbox)
     recognizer = FixedRecognizer(text)
@@ -97,7 +97,7 @@ def listen(
         recognizer,
         lambda: YES_NO,
         inbox,
-        segmenter=Segmenter(SR, classifier=always_voice(), **segmenter),  # type: ignore[arg-type]
+        segmenter=Segmenter(SR, classifier=always_voice(), **segmenter),  # type: ignore[arg-type]  # each test passes the Segmenter settings it varies
     )
     listener._run()  # the thread's body, run here: deterministic
     events = []
@@ -137,7 +137,7 @@ def test_speech_after_a_pause_is_decoded_again_as_one_answer() -> None:
 
 
 def test_early_look_can_be_turned_off() -> None:
-    events, at, _ = listen("yes", SIGNAL, early_silence_s=None)  # type: ignore[arg-type]
+    events, at, _ = listen("yes", SIGNAL, early_silence_s=None)
     assert events == [Transcript("yes", 0.9, "audio")]
     assert at - SPEECH_END_S >= 0.7
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
+from typing import Any
 
 from support import DIALOGS, SCREEN_CLEAR
 
 from voice_assistant.adapters.mic import MicrophoneSource, PcmInputStream
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import DeviceProblem, Silence, Transcript, Vocabulary
 from voice_assistant.listener import VoiceListener
 from voice_assistant.output import MemorySink
@@ -34,7 +36,7 @@ class EchoRecognizer:
         return Transcript("yes", 0.9, "audio")
 
 
-def drain(inbox: queue.Queue, seconds: float) -> list:
+def drain(inbox: queue.Queue[object], seconds: float) -> list[object]:
     events, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
         with contextlib.suppress(queue.Empty):
@@ -43,12 +45,12 @@ def drain(inbox: queue.Queue, seconds: float) -> list:
 
 
 def test_stalled_microphone_is_reported_and_gives_up_in_words() -> None:
-    inbox: queue.Queue = queue.Queue()
+    inbox: queue.Queue[object] = queue.Queue()
     problems: list[str] = []
     first = PcmInputStream.factory(b"\x00\x00" * 1600, after_end="stall")
-    opened = []
+    opened: list[int] = []
 
-    def unplugged_after_first(**kwargs):
+    def unplugged_after_first(**kwargs: Any) -> PcmInputStream:
         import sounddevice
 
         opened.append(1)
@@ -82,7 +84,7 @@ def test_stalled_microphone_is_reported_and_gives_up_in_words() -> None:
 
 
 def test_half_duplex_drops_audio_heard_while_speaking() -> None:
-    inbox: queue.Queue = queue.Queue()
+    inbox: queue.Queue[object] = queue.Queue()
     loud = (b"\x00\x40" * 160) * 100  # loud tone-like blocks
     mic = MicrophoneSource(
         stream_factory=PcmInputStream.factory(loud * 5, pace_s=0.0, after_end="silence"),
@@ -99,7 +101,7 @@ def test_half_duplex_drops_audio_heard_while_speaking() -> None:
     listener.stop()
 
 
-def test_session_keeps_announcing_through_a_device_problem(script) -> None:
+def test_session_keeps_announcing_through_a_device_problem(script: DialogScript) -> None:
     config = load_session_config(DIALOGS / "session.yaml")
     clock, sink = FakeClock(), MemorySink()
     journal = SafeJournal(Journal.in_memory(config), sink.notice, "{detail}")

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.understanding import Context, understand
+
+Answer = Callable[[PhraseMatcher, str], str | None]
 
 
 @pytest.fixture(scope="module")
-def matcher(script) -> PhraseMatcher:
+def matcher(script: DialogScript) -> PhraseMatcher:
     names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
     names.update({name: answer.phrases for name, answer in script.commands.items()})
     return PhraseMatcher(names)
 
 
 @pytest.fixture(scope="module")
-def stiffness(script) -> Context:
+def stiffness(script: DialogScript) -> Context:
     """A question that is not a danger screen: plain phrase matching applies."""
     names = {name: script.answers[name].phrases for name in ("yes", "no", "unsure")}
     return Context("stiffness", fact="stiff", answers=names)
 
 
 @pytest.fixture
-def answer(script, stiffness):
+def answer(script: DialogScript, stiffness: Context) -> Answer:
     def meaning(_matcher: PhraseMatcher, text: str) -> str | None:
         found = understand(text, stiffness, script.lexicon)
         return found.name if found.kind == "answer" else None
@@ -46,7 +51,7 @@ def answer(script, stiffness):
         "uh huh",
     ],
 )
-def test_yes(matcher, answer, text) -> None:
+def test_yes(matcher: PhraseMatcher, answer: Answer, text: str) -> None:
     assert answer(matcher, text) == "yes"
 
 
@@ -63,7 +68,7 @@ def test_yes(matcher, answer, text) -> None:
         "not at all",
     ],
 )
-def test_no(matcher, answer, text) -> None:
+def test_no(matcher: PhraseMatcher, answer: Answer, text: str) -> None:
     assert answer(matcher, text) == "no"
 
 
@@ -71,12 +76,12 @@ def test_no(matcher, answer, text) -> None:
     "text",
     ["not sure", "maybe", "I don't know", "I dunno", "no idea", "I'm not sure", "no, I'm not sure"],
 )
-def test_unsure(matcher, answer, text) -> None:
+def test_unsure(matcher: PhraseMatcher, answer: Answer, text: str) -> None:
     assert answer(matcher, text) == "unsure"
 
 
 @pytest.mark.parametrize("text", ["banana", "", "the weather is nice", "yes no", "no... yes"])
-def test_unclear_is_none(matcher, answer, text) -> None:
+def test_unclear_is_none(matcher: PhraseMatcher, answer: Answer, text: str) -> None:
     assert answer(matcher, text) is None
 
 
@@ -93,7 +98,7 @@ def test_unclear_is_none(matcher, answer, text) -> None:
         ("start over", "start_over"),
     ],
 )
-def test_commands(matcher, text, command) -> None:
+def test_commands(matcher: PhraseMatcher, text: str, command: str) -> None:
     assert command in matcher.find(text).names
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +19,10 @@ SAMPLES = Path("/work/shared/data/speech-commands-sample")
 BLOCK = 960  # 30 ms at 16 kHz, 16-bit
 
 
-def portaudio_error(*args):
+def portaudio_error(*args: str | int) -> Exception:
     sd = pytest.importorskip("sounddevice")
-    return sd.PortAudioError(*args)
+    error: Exception = sd.PortAudioError(*args)
+    return error
 
 
 def load_word(word: str = "yes") -> bytes:
@@ -28,32 +31,33 @@ def load_word(word: str = "yes") -> bytes:
         pytest.skip(f"no sample recordings in {SAMPLES}")
     with wave.open(str(files[0])) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
-        return w.readframes(w.getnframes())
+        frames: bytes = w.readframes(w.getnframes())
+        return frames
 
 
 class ManualStream:
     """A stream whose callback the test calls itself, on the test's thread."""
 
-    def __init__(self, *, callback, blocksize, **kwargs):
+    def __init__(self, *, callback: Callable[..., None], blocksize: int, **kwargs: Any) -> None:
         self.callback = callback
         self.blocksize = blocksize
         self.kwargs = kwargs
         self.active = False
         self.closed = False
 
-    def start(self):
+    def start(self) -> None:
         self.active = True
 
-    def stop(self):
+    def stop(self) -> None:
         self.active = False
 
     abort = stop
 
-    def close(self):
+    def close(self) -> None:
         self.active = False
         self.closed = True
 
-    def push(self, block: bytes, overflow: bool = False):
+    def push(self, block: bytes, overflow: bool = False) -> None:
         status = type("Status", (), {"input_overflow": overflow, "__bool__": lambda s: overflow})()
         self.callback(memoryview(block), len(block) // 2, None, status)
 
@@ -61,12 +65,12 @@ class ManualStream:
 class Factory:
     """Returns the next planned stream (or raises the next planned error) on each open."""
 
-    def __init__(self, *plan):
+    def __init__(self, *plan: Callable[..., Any] | BaseException) -> None:
         self.plan = list(plan)
-        self.opened = []
+        self.opened: list[Any] = []
         self.calls = 0
 
-    def __call__(self, **kwargs):
+    def __call__(self, **kwargs: Any) -> Any:
         self.calls += 1
         step = self.plan.pop(0) if len(self.plan) > 1 else self.plan[0]
         if isinstance(step, BaseException):
@@ -80,15 +84,15 @@ def block(tag: int) -> bytes:
     return bytes([tag]) * BLOCK
 
 
-def manual_mic(clock: FakeClock, **kwargs):
+def manual_mic(clock: FakeClock, **kwargs: Any) -> tuple[MicrophoneSource, ManualStream]:
     factory = Factory(ManualStream)
-    options = {"clock": clock.now, "stall_timeout_s": 1e9, "poll_s": 0.01} | kwargs
+    options: dict[str, Any] = {"clock": clock.now, "stall_timeout_s": 1e9, "poll_s": 0.01} | kwargs
     mic = MicrophoneSource(stream_factory=factory, **options)
     mic.open()
     return mic, factory.opened[0]
 
 
-def test_blocks_flow_from_a_wav_backed_stream():
+def test_blocks_flow_from_a_wav_backed_stream() -> None:
     pcm = load_word("yes")
     mic = MicrophoneSource(stream_factory=PcmInputStream.factory(pcm), poll_s=0.02)
     got = bytearray()
@@ -102,7 +106,7 @@ def test_blocks_flow_from_a_wav_backed_stream():
     assert mic.overflows == 0
 
 
-def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for():
+def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for() -> None:
     factory = Factory(ManualStream)
     mic = MicrophoneSource("usb", stream_factory=factory, block_ms=20)
     mic.open()
@@ -113,7 +117,7 @@ def test_stream_is_opened_at_16k_mono_int16_with_the_device_asked_for():
     assert stream.closed
 
 
-def test_mute_drops_audio_and_unmute_waits_for_the_hold_off():
+def test_mute_drops_audio_and_unmute_waits_for_the_hold_off() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, holdoff_s=0.4)
     blocks = mic.blocks()
@@ -135,7 +139,7 @@ def test_mute_drops_audio_and_unmute_waits_for_the_hold_off():
     mic.close()
 
 
-def test_unmute_empties_what_was_queued_during_the_hold_off_race():
+def test_unmute_empties_what_was_queued_during_the_hold_off_race() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, holdoff_s=0.0)
     blocks = mic.blocks()
@@ -147,7 +151,7 @@ def test_unmute_empties_what_was_queued_during_the_hold_off_race():
     mic.close()
 
 
-def test_full_queue_drops_the_oldest_and_counts_it():
+def test_full_queue_drops_the_oldest_and_counts_it() -> None:
     clock = FakeClock()
     mic, stream = manual_mic(clock, max_queue_blocks=3)
     for tag in range(1, 6):
@@ -160,13 +164,15 @@ def test_full_queue_drops_the_oldest_and_counts_it():
     mic.close()
 
 
-def test_stall_reopens_the_stream_and_audio_flows_again():
+def test_stall_reopens_the_stream_and_audio_flows_again() -> None:
     first, second = load_word("yes"), load_word("no")
     factory = Factory(
         PcmInputStream.factory(first[: BLOCK * 5], after_end="stall"),
         PcmInputStream.factory(second, after_end="silence"),
     )
-    problems, recovered, pauses = [], [], []
+    problems: list[str] = []
+    recovered: list[str] = []
+    pauses: list[float] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -192,13 +198,13 @@ def test_stall_reopens_the_stream_and_audio_flows_again():
     assert recovered == ["The microphone is working again."]
 
 
-def test_stream_that_dies_mid_way_is_reopened():
+def test_stream_that_dies_mid_way_is_reopened() -> None:
     pcm = load_word("stop")
     factory = Factory(
         PcmInputStream.factory(pcm[: BLOCK * 3], after_end="finish"),
         PcmInputStream.factory(pcm, after_end="silence"),
     )
-    problems = []
+    problems: list[str] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -217,7 +223,7 @@ def test_stream_that_dies_mid_way_is_reopened():
     assert mic.reopens == 1
 
 
-def test_reopen_backs_off_and_refreshes_until_the_device_is_back():
+def test_reopen_backs_off_and_refreshes_until_the_device_is_back() -> None:
     busy = portaudio_error("Error opening RawInputStream: Device unavailable", -9985)
     pcm = load_word("go")
     factory = Factory(
@@ -226,7 +232,8 @@ def test_reopen_backs_off_and_refreshes_until_the_device_is_back():
         busy,
         PcmInputStream.factory(pcm, after_end="silence"),
     )
-    pauses, refreshes = [], []
+    pauses: list[float] = []
+    refreshes: list[bool] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         refresh=lambda: refreshes.append(True),
@@ -245,10 +252,10 @@ def test_reopen_backs_off_and_refreshes_until_the_device_is_back():
     assert mic.reopens == 1
 
 
-def test_gives_up_after_k_failed_reopens_with_words():
+def test_gives_up_after_k_failed_reopens_with_words() -> None:
     gone = portaudio_error("Error querying device -1")
     factory = Factory(PcmInputStream.factory(bytes(BLOCK), after_end="stall"), gone)
-    problems = []
+    problems: list[str] = []
     mic = MicrophoneSource(
         stream_factory=factory,
         on_problem=problems.append,
@@ -278,7 +285,9 @@ def test_gives_up_after_k_failed_reopens_with_words():
         (("Error opening RawInputStream: Invalid sample rate", -9997), ["sample rate"]),
     ],
 )
-def test_open_failure_says_what_is_wrong_and_what_to_do(error, words):
+def test_open_failure_says_what_is_wrong_and_what_to_do(
+    error: tuple[str | int, ...], words: list[str]
+) -> None:
     mic = MicrophoneSource(stream_factory=Factory(portaudio_error(*error)))
     with pytest.raises(AudioDeviceError) as info:
         mic.open()
@@ -286,13 +295,13 @@ def test_open_failure_says_what_is_wrong_and_what_to_do(error, words):
         assert word in str(info.value)
 
 
-def test_open_failure_surfaces_from_blocks_too():
+def test_open_failure_surfaces_from_blocks_too() -> None:
     mic = MicrophoneSource(stream_factory=Factory(portaudio_error("Error querying device -1")))
     with pytest.raises(AudioDeviceError, match="No microphone found"):
         next(mic.blocks())
 
 
-def test_real_microphone_on_this_machine_fails_in_words():
+def test_real_microphone_on_this_machine_fails_in_words() -> None:
     try:
         if query_devices().of_kind("input"):
             pytest.skip("this machine has a microphone")
@@ -305,7 +314,7 @@ def test_real_microphone_on_this_machine_fails_in_words():
     assert "Traceback" not in str(info.value)
 
 
-def test_close_ends_blocks_even_while_waiting_to_reopen():
+def test_close_ends_blocks_even_while_waiting_to_reopen() -> None:
     problem_seen = threading.Event()
     mic = MicrophoneSource(
         stream_factory=Factory(PcmInputStream.factory(bytes(BLOCK), after_end="stall")),
@@ -316,7 +325,7 @@ def test_close_ends_blocks_even_while_waiting_to_reopen():
     )
     finished = threading.Event()
 
-    def consume():
+    def consume() -> None:
         for _ in mic.blocks():
             pass
         finished.set()
@@ -329,10 +338,10 @@ def test_close_ends_blocks_even_while_waiting_to_reopen():
     assert finished.is_set()
 
 
-def test_a_failing_problem_callback_does_not_kill_the_microphone():
+def test_a_failing_problem_callback_does_not_kill_the_microphone() -> None:
     pcm = load_word("yes")
 
-    def bad_callback(message):
+    def bad_callback(message: str) -> None:
         raise RuntimeError("app bug")
 
     factory = Factory(

@@ -439,7 +439,9 @@ def test_cli_list_shows_validity(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert len(out) == 2
 
 
-def test_cli_list_shows_a_damaged_whisper_model(tmp_path, capsys) -> None:
+def test_cli_list_shows_a_damaged_whisper_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     damaged = tmp_path / "models" / "whisper-tiny.en"
     damaged.mkdir(parents=True)
     (damaged / "model.bin").write_bytes(b"not a model")
@@ -485,7 +487,9 @@ def serve_whisper(site: Site, change: dict[str, bytes] | None = None) -> str:
 
 
 @needs_whisper
-def test_whisper_download_installs_the_pinned_files(site, tmp_path, capsys):
+def test_whisper_download_installs_the_pinned_files(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = serve_whisper(site)
     models = tmp_path / "models"
     code = main_models(["download", "whisper-tiny.en", "--url", base, "--dest", str(models)])
@@ -501,8 +505,10 @@ def test_whisper_download_installs_the_pinned_files(site, tmp_path, capsys):
 
 
 @needs_whisper
-def test_whisper_download_with_a_changed_file_installs_nothing(site, tmp_path, capsys):
-    tampered = bytearray((WHISPER_FILES / "tokenizer.json").read_bytes())  # type: ignore[operator]
+def test_whisper_download_with_a_changed_file_installs_nothing(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tampered = bytearray((WHISPER_FILES / "tokenizer.json").read_bytes())  # type: ignore[operator]  # not None: needs_whisper
     tampered[100] ^= 1
     base = serve_whisper(site, {"tokenizer.json": bytes(tampered)})
     models = tmp_path / "models"
@@ -514,7 +520,7 @@ def test_whisper_download_with_a_changed_file_installs_nothing(site, tmp_path, c
 
 
 @needs_whisper
-def test_whisper_download_resumes_after_a_cut(site, tmp_path):
+def test_whisper_download_resumes_after_a_cut(site: Site, tmp_path: Path) -> None:
     base = serve_whisper(site)
     models = tmp_path / "models"
     site.cut_after = 1_000_000
@@ -527,7 +533,9 @@ def test_whisper_download_resumes_after_a_cut(site, tmp_path):
     assert any(rng == "bytes=1000000-" for _, rng in site.requests)
 
 
-def test_whisper_download_from_a_dead_address_says_so(tmp_path, capsys):
+def test_whisper_download_from_a_dead_address_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main_models(
         ["download", "whisper-tiny.en", "--url", "http://127.0.0.1:9/x", "--dest", str(tmp_path)]
     )

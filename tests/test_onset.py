@@ -10,6 +10,7 @@ from voice_assistant.dialog.onset import (
     parse_onset_hours,
     read_onset,
 )
+from voice_assistant.dialog.script import DialogScript
 
 
 @pytest.mark.parametrize(
@@ -37,16 +38,16 @@ from voice_assistant.dialog.onset import (
         ("six months", 4320),
     ],
 )
-def test_parse(script, text, hours) -> None:
+def test_parse(script: DialogScript, text: str, hours: float) -> None:
     assert parse_onset_hours(text, script.onset) == pytest.approx(hours)
 
 
 @pytest.mark.parametrize("text", ["banana", "", "I hurt my back", "not sure"])
-def test_no_time(script, text) -> None:
+def test_no_time(script: DialogScript, text: str) -> None:
     assert parse_onset_hours(text, script.onset) is None
 
 
-def test_every_listened_phrase_parses(script) -> None:
+def test_every_listened_phrase_parses(script: DialogScript) -> None:
     phrases = onset_phrases(script.onset)
     assert "two days ago" in phrases
     assert "three weeks" in phrases

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -71,9 +73,9 @@ def test_with_minutes_changes_only_the_applications(config: SessionConfig) -> No
 
 
 def _broken(raw: dict[str, object], path: str, value: object) -> dict[str, object]:
-    data = yaml.safe_load(yaml.safe_dump(raw))  # deep copy
+    data: dict[str, object] = yaml.safe_load(yaml.safe_dump(raw))  # deep copy
     *parents, last = path.split(".")
-    node = data
+    node: Any = data
     for key in parents:
         node = node[int(key)] if isinstance(node, list) else node[key]
     if value is None:
@@ -107,7 +109,7 @@ def test_bad_files_fail_at_load_naming_the_key(
     assert message in str(err.value)
 
 
-def test_unreadable_and_invalid_files(tmp_path) -> None:
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(DialogDataError, match="Cannot read the session settings"):
         SessionConfig.from_file(tmp_path / "missing.yaml")
     with pytest.raises(DialogDataError, match="not valid YAML"):

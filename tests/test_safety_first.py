@@ -8,18 +8,26 @@ import pytest
 from support import DIALOGS, PLANS, json_turns, run_cli, talk
 from test_assistant_session import CLEAR, ICE, Rig
 
-from voice_assistant.dialog.conversation import DONE, OFFER_TIMER, Conversation, ConversationOptions
+from voice_assistant.dialog.conversation import (
+    DONE,
+    OFFER_TIMER,
+    Conversation,
+    ConversationOptions,
+    Recommendation,
+    Turn,
+)
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 from voice_assistant.session.journal import Journal
-from voice_assistant.session.plans import load_session_config
+from voice_assistant.session.plans import SessionConfig, load_session_config
 
 
 @pytest.fixture
-def config():
+def config() -> SessionConfig:
     return load_session_config(DIALOGS / "session.yaml")
 
 
-def advice(turns):
+def advice(turns: list[Turn]) -> list[Recommendation]:
     return [t.recommendation for t in turns if t.recommendation is not None]
 
 
@@ -41,7 +49,9 @@ def advice(turns):
         ([*CLEAR, "yesterday", "no", "no", "I fell off a ladder"], "emergency"),
     ],
 )
-def test_red_flags_in_sentences_get_their_advice_at_once(script, answers, urgency) -> None:
+def test_red_flags_in_sentences_get_their_advice_at_once(
+    script: DialogScript, answers: list[str], urgency: str
+) -> None:
     conversation, turns = talk(script, answers)
     found = advice(turns)
     assert len(found) == 1 and found[0].kind == "seek_care" and found[0].urgency == urgency
@@ -51,7 +61,7 @@ def test_red_flags_in_sentences_get_their_advice_at_once(script, answers, urgenc
     assert all(t.state != "onset" for t in last_reply_turns[1:])
 
 
-def test_sensation_mentioned_early_is_noted_and_screening_goes_on(script) -> None:
+def test_sensation_mentioned_early_is_noted_and_screening_goes_on(script: DialogScript) -> None:
     conversation, turns = talk(script, ["I'm diabetic"])
     assert conversation.facts["reduced_sensation"] is True
     assert conversation.state == "emergency_saddle"
@@ -60,13 +70,13 @@ def test_sensation_mentioned_early_is_noted_and_screening_goes_on(script) -> Non
     assert advice(turns)[0].urgency == "ask_first"  # sensation is not asked again
 
 
-def test_yes_i_cant_stop_peeing_is_an_answer_not_stop(script) -> None:
+def test_yes_i_cant_stop_peeing_is_an_answer_not_stop(script: DialogScript) -> None:
     _, turns = talk(script, ["no", "Yes, I can't stop peeing"])
     assert advice(turns)[0].urgency == "emergency"
     assert "stopping" not in turns[-1].say.lower()
 
 
-def test_mixed_or_unclear_danger_answer_is_asked_again_shorter(script) -> None:
+def test_mixed_or_unclear_danger_answer_is_asked_again_shorter(script: DialogScript) -> None:
     question = script.question("emergency_saddle")
     for reply in ["no numbness", "no, but my back really hurts", "banana", "no, it's my back"]:
         conversation, turns = talk(script, [reply])
@@ -76,7 +86,7 @@ def test_mixed_or_unclear_danger_answer_is_asked_again_shorter(script) -> None:
         assert len(turns[-1].say) < len(question.ask) + 40
 
 
-def test_red_flag_at_the_timer_offer_changes_the_advice(script) -> None:
+def test_red_flag_at_the_timer_offer_changes_the_advice(script: DialogScript) -> None:
     conversation, turns = talk(script, [*CLEAR, "years", "no", "no"])
     assert conversation.state == OFFER_TIMER and advice(turns)[0].kind == "heat"
     new = conversation.hear(Transcript("wait, I've wet myself"))
@@ -85,7 +95,7 @@ def test_red_flag_at_the_timer_offer_changes_the_advice(script) -> None:
     assert conversation.state == DONE
 
 
-def test_correction_at_the_next_question_revises_the_previous_one(script) -> None:
+def test_correction_at_the_next_question_revises_the_previous_one(script: DialogScript) -> None:
     # Recent pain, "no" swelling; at the stiffness question: "actually yes it is swollen".
     conversation, turns = talk(script, [*CLEAR, "yesterday", "no", "actually yes it is swollen"])
     assert conversation.facts["swelling"] is True
@@ -95,7 +105,9 @@ def test_correction_at_the_next_question_revises_the_previous_one(script) -> Non
     assert "changed that answer" in turns[-2].say
 
 
-def test_correction_after_the_advice_re_decides_and_says_the_new_advice(script) -> None:
+def test_correction_after_the_advice_re_decides_and_says_the_new_advice(
+    script: DialogScript,
+) -> None:
     conversation, turns = talk(script, [*CLEAR, "years", "no", "no"])
     assert advice(turns)[0].row == 10
     new = conversation.hear(Transcript("wait, it is swollen"))
@@ -107,7 +119,7 @@ def test_correction_after_the_advice_re_decides_and_says_the_new_advice(script) 
     assert conversation.state == OFFER_TIMER
 
 
-def test_no_sorry_not_swollen_asks_what_the_decision_now_needs(script) -> None:
+def test_no_sorry_not_swollen_asks_what_the_decision_now_needs(script: DialogScript) -> None:
     conversation, turns = talk(script, [*CLEAR, "yesterday", "yes"])
     assert advice(turns)[0].row == 4
     new = conversation.hear(Transcript("no sorry, it's not swollen"))
@@ -116,14 +128,14 @@ def test_no_sorry_not_swollen_asks_what_the_decision_now_needs(script) -> None:
     assert "changed that answer" in new[0].say
 
 
-def test_commands_only_as_whole_utterances(script) -> None:
+def test_commands_only_as_whole_utterances(script: DialogScript) -> None:
     conversation, turns = talk(script, ["can you repeat that"])
     assert turns[-1].say == turns[-2].say and conversation.state == "emergency_saddle"
     conversation, turns = talk(script, ["stop please"])
     assert conversation.state == DONE and not advice(turns)
 
 
-def test_low_confidence_no_is_still_read_back(script) -> None:
+def test_low_confidence_no_is_still_read_back(script: DialogScript) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
     turns = conversation.hear(Transcript("no, nothing like that", 0.3, "audio"))
@@ -147,13 +159,13 @@ def test_low_confidence_no_is_still_read_back(script) -> None:
         (["it's an old problem that flared up", "three weeks ago"], False),
     ],
 )
-def test_onset_forms(script, replies, acute) -> None:
+def test_onset_forms(script: DialogScript, replies: list[str], acute: bool) -> None:
     options = ConversationOptions(plans=PLANS, today=lambda: date(2026, 11, 28))
     conversation, _ = talk(script, [*CLEAR, *replies], options)
     assert conversation.facts["acute"] is acute
 
 
-def test_weekday_without_a_date_asks_more_than_three_days(script) -> None:
+def test_weekday_without_a_date_asks_more_than_three_days(script: DialogScript) -> None:
     conversation, turns = talk(script, [*CLEAR, "since Monday"])
     assert "more than three days" in turns[-1].say and conversation.state == "onset"
 
@@ -161,7 +173,9 @@ def test_weekday_without_a_date_asks_more_than_three_days(script) -> None:
 # --- the timed session ---------------------------------------------------------------------
 
 
-def test_its_on_or_ok_does_not_acknowledge_times_up(script, config) -> None:
+def test_its_on_or_ok_does_not_acknowledge_times_up(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     timeline = [(905, "it's on"), (910, "ok"), (915, "thanks"), (920, "it's off")]
     records = rig.run([*ICE, "start"], timeline=timeline)
@@ -173,7 +187,9 @@ def test_its_on_or_ok_does_not_acknowledge_times_up(script, config) -> None:
     assert rig.journal.history(1)[0].ended_how == "completed"
 
 
-def test_red_flag_during_a_session_stops_it_with_advice(script, config) -> None:
+def test_red_flag_during_a_session_stops_it_with_advice(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     records = rig.run([*ICE, "start"], timeline=[(300, "I can't feel my legs")])
     said = [say for t, _, say in records if t >= 300]
@@ -183,7 +199,9 @@ def test_red_flag_during_a_session_stops_it_with_advice(script, config) -> None:
     assert rig.journal.history(1)[0].ended_how == "stopped"
 
 
-def test_stop_inside_a_sentence_does_not_stop_the_session(script, config) -> None:
+def test_stop_inside_a_sentence_does_not_stop_the_session(
+    script: DialogScript, config: SessionConfig
+) -> None:
     rig = Rig(script, config, Journal.in_memory(config))
     rig.run([*ICE, "start"], timeline=[(300, "don't stop"), (905, "done")])
     assert rig.journal.history(1)[0].ended_how == "completed"
@@ -201,7 +219,7 @@ def test_stop_inside_a_sentence_does_not_stop_the_session(script, config) -> Non
         ("no\n" * 7 + "yes\n", ("seek_care", "today")),
     ],
 )
-def test_json_shows_urgency(stdin, recommendation) -> None:
+def test_json_shows_urgency(stdin: str, recommendation: tuple[str, str]) -> None:
     result = run_cli("--text", "--mute", "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
     rec = next(t for t in json_turns(result.stdout) if "recommendation" in t)["recommendation"]

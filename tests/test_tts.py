@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -94,11 +96,11 @@ def renderer() -> EspeakRenderer:
 
 
 class FakePlayer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.played: list[tuple[bytes, int]] = []
         self.checked = 0
 
-    def check(self):
+    def check(self) -> None:
         self.checked += 1
 
     def play(self, pcm: bytes, rate: int) -> float:
@@ -110,7 +112,9 @@ class FakePlayer:
 
 
 @pytest.mark.audio
-def test_render_to_wav_writes_22050_hz_mono_16_bit(renderer, tmp_path):
+def test_render_to_wav_writes_22050_hz_mono_16_bit(
+    renderer: EspeakRenderer, tmp_path: Path
+) -> None:
     speaker = Pyttsx3Speaker(player=NullPlayer(), renderer=renderer)
     path = speaker.render_to_wav(ICE, tmp_path / "ice.wav")
     rate, channels, width, pcm = read_wav(path)
@@ -120,14 +124,14 @@ def test_render_to_wav_writes_22050_hz_mono_16_bit(renderer, tmp_path):
 
 
 @pytest.mark.audio
-def test_rate_option_changes_the_duration(renderer):
+def test_rate_option_changes_the_duration(renderer: EspeakRenderer) -> None:
     slow = Pyttsx3Speaker(rate=100, player=NullPlayer(), renderer=renderer).render(ICE)
     fast = Pyttsx3Speaker(rate=250, player=NullPlayer(), renderer=renderer).render(ICE)
     assert len(slow) > 1.8 * len(fast)
 
 
 @pytest.mark.audio
-def test_back_to_back_renders_keep_their_own_settings(renderer):
+def test_back_to_back_renders_keep_their_own_settings(renderer: EspeakRenderer) -> None:
     # pyttsx3's own runAndWait loop drops or delays rate changes here; ours must not.
     lengths: dict[int, set[int]] = {100: set(), 250: set()}
     for rate in (100, 250) * 4:
@@ -138,7 +142,7 @@ def test_back_to_back_renders_keep_their_own_settings(renderer):
 
 
 @pytest.mark.audio
-def test_volume_option_scales_the_samples(renderer):
+def test_volume_option_scales_the_samples(renderer: EspeakRenderer) -> None:
     peaks = {}
     for volume in (0.0, 0.5, 1.0):
         pcm = Pyttsx3Speaker(volume=volume, player=NullPlayer(), renderer=renderer).render(HELLO)
@@ -148,7 +152,9 @@ def test_volume_option_scales_the_samples(renderer):
 
 
 @pytest.mark.audio
-def test_recording_speaker_keeps_both_utterances_and_the_texts(renderer, tmp_path):
+def test_recording_speaker_keeps_both_utterances_and_the_texts(
+    renderer: EspeakRenderer, tmp_path: Path
+) -> None:
     speaker = WavRecordingSpeaker(tmp_path, renderer=renderer)
     speaker.say(HELLO)
     speaker.say(ICE)
@@ -171,7 +177,7 @@ def test_recording_speaker_keeps_both_utterances_and_the_texts(renderer, tmp_pat
 
 @pytest.mark.audio
 @pytest.mark.slow
-def test_spoken_content_is_what_was_asked(renderer, tmp_path):
+def test_spoken_content_is_what_was_asked(renderer: EspeakRenderer, tmp_path: Path) -> None:
     # en-us+f2 at 150 wpm is the espeak voice pocketsphinx's LM follows best here, and
     # these two sentences came back right in 6 of 6 renders (espeak adds a little noise,
     # so its output is not bit-identical from one render to the next).
@@ -210,11 +216,11 @@ VOICES = [
         ("english", "gmw/en-us"),  # English voices (shortest name) before "latin as English"
     ],
 )
-def test_choose_voice(spec, voice_id):
+def test_choose_voice(spec: str, voice_id: str) -> None:
     assert choose_voice(spec, VOICES) == voice_id
 
 
-def test_unknown_voice_lists_english_voices():
+def test_unknown_voice_lists_english_voices() -> None:
     with pytest.raises(SpeakerError) as info:
         choose_voice("elvish", VOICES)
     message = str(info.value)
@@ -225,7 +231,7 @@ def test_unknown_voice_lists_english_voices():
 
 
 @pytest.mark.audio
-def test_real_voice_lookup(renderer):
+def test_real_voice_lookup(renderer: EspeakRenderer) -> None:
     assert renderer.voice_id("america") == "gmw/en-us"
     with pytest.raises(SpeakerError, match="en-us"):
         Pyttsx3Speaker(voice="elvish", player=NullPlayer(), renderer=renderer)
@@ -235,7 +241,9 @@ def test_real_voice_lookup(renderer):
 
 
 @pytest.mark.audio
-def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(renderer):
+def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(
+    renderer: EspeakRenderer,
+) -> None:
     player = FakePlayer()
     speaker = Pyttsx3Speaker(player=player, renderer=renderer)
     assert player.checked == 1  # checked at start-up
@@ -251,7 +259,7 @@ def test_say_hands_the_rendered_speech_to_the_player_and_returns_its_end(rendere
 
 
 @pytest.mark.audio
-def test_chime_plays_an_earcon(renderer):
+def test_chime_plays_an_earcon(renderer: EspeakRenderer) -> None:
     player = FakePlayer()
     speaker = Pyttsx3Speaker(player=player, renderer=renderer)
     speaker.chime()
@@ -262,10 +270,10 @@ def test_chime_plays_an_earcon(renderer):
     ]
 
 
-def test_missing_espeak_is_explained():
+def test_missing_espeak_is_explained() -> None:
     calls = []
 
-    def no_espeak():
+    def no_espeak() -> None:
         calls.append(1)
         raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
 
@@ -279,7 +287,7 @@ def test_missing_espeak_is_explained():
 
 
 @pytest.mark.parametrize(("rate", "volume"), [(50, 1.0), (500, 1.0), (150, -0.1), (150, 1.5)])
-def test_bad_rate_or_volume_is_a_config_error(rate, volume):
+def test_bad_rate_or_volume_is_a_config_error(rate: int, volume: float) -> None:
     with pytest.raises(ConfigError, match="out of range"):
         Pyttsx3Speaker(rate=rate, volume=volume, player=NullPlayer(), check=False)
 
@@ -292,7 +300,7 @@ def _has_output_device() -> bool:
 
 
 @pytest.mark.audio
-def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer):
+def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer: EspeakRenderer) -> None:
     if _has_output_device():
         pytest.skip("this machine has a speaker")
     with pytest.raises(AudioDeviceError, match="No speaker or headphones found"):
@@ -311,8 +319,9 @@ def test_no_sound_card_fails_once_in_words_and_does_not_hang(renderer):
 class FakeOutputStream:
     """Consumes the player's callback from its own thread like PortAudio."""
 
-    def __init__(self, *, samplerate, channels, dtype, device, blocksize, callback,
-                 finished_callback, consume=True):  # fmt: skip
+    def __init__(self, *, samplerate: int, channels: int, dtype: str, device: str | int | None,
+                 blocksize: int, callback: Callable[..., None],
+                 finished_callback: Callable[[], None], consume: bool = True) -> None:  # fmt: skip
         self.kwargs = {"samplerate": samplerate, "channels": channels, "dtype": dtype,
                        "device": device}  # fmt: skip
         self.blocksize = blocksize
@@ -323,11 +332,11 @@ class FakeOutputStream:
         self.closed = False
         self.aborted = False
 
-    def start(self):
+    def start(self) -> None:
         if self.consume:
             threading.Thread(target=self._run, daemon=True).start()
 
-    def _run(self):
+    def _run(self) -> None:
         import sounddevice as sd
 
         while True:
@@ -340,18 +349,18 @@ class FakeOutputStream:
             self.out += buffer
         self.finished_callback()
 
-    def abort(self):
+    def abort(self) -> None:
         self.aborted = True
 
-    def close(self):
+    def close(self) -> None:
         self.closed = True
 
 
-def test_sounddevice_player_plays_everything_and_reports_when_it_ended():
+def test_sounddevice_player_plays_everything_and_reports_when_it_ended() -> None:
     pytest.importorskip("sounddevice")
-    streams = []
+    streams: list[FakeOutputStream] = []
 
-    def factory(**kwargs):
+    def factory(**kwargs: Any) -> FakeOutputStream:
         streams.append(FakeOutputStream(**kwargs))
         return streams[-1]
 
@@ -367,10 +376,10 @@ def test_sounddevice_player_plays_everything_and_reports_when_it_ended():
     assert stream.closed
 
 
-def test_sounddevice_player_gives_up_on_a_stuck_speaker_and_remembers():
+def test_sounddevice_player_gives_up_on_a_stuck_speaker_and_remembers() -> None:
     pytest.importorskip("sounddevice")
 
-    def factory(**kwargs):
+    def factory(**kwargs: Any) -> FakeOutputStream:
         return FakeOutputStream(consume=False, **kwargs)
 
     player = SoundDevicePlayer(stream_factory=factory, margin_s=0.05)
@@ -381,10 +390,10 @@ def test_sounddevice_player_gives_up_on_a_stuck_speaker_and_remembers():
     assert second.value is first.value
 
 
-def test_sounddevice_player_open_error_in_words():
+def test_sounddevice_player_open_error_in_words() -> None:
     sd = pytest.importorskip("sounddevice")
 
-    def factory(**kwargs):
+    def factory(**kwargs: Any) -> NoReturn:
         raise sd.PortAudioError("Error opening RawOutputStream: Device unavailable", -9985)
 
     player = SoundDevicePlayer("hdmi", stream_factory=factory)
@@ -392,8 +401,8 @@ def test_sounddevice_player_open_error_in_words():
         player.play(bytes(200), 22050)
 
 
-def test_null_player_sleeps_the_scaled_duration_or_not_at_all():
-    slept = []
+def test_null_player_sleeps_the_scaled_duration_or_not_at_all() -> None:
+    slept: list[float] = []
     pcm = bytes(22050 * 2)  # one second
     assert NullPlayer(time_scale=0.5, sleep=slept.append, clock=lambda: 7.0).play(pcm, 22050) == 7.0
     quick = NullPlayer(sleep=slept.append)  # default: no sleeping at all
@@ -406,7 +415,7 @@ def test_null_player_sleeps_the_scaled_duration_or_not_at_all():
 
 
 @pytest.mark.parametrize("name", sorted(EARCONS))
-def test_earcons_are_short_gentle_and_click_free(name):
+def test_earcons_are_short_gentle_and_click_free(name: str) -> None:
     for rate in (16000, 22050):
         x = samples(earcon(name, rate)).astype(np.int32)
         assert 0.2 < len(x) / rate < 2.0
@@ -415,7 +424,7 @@ def test_earcons_are_short_gentle_and_click_free(name):
         assert abs(x[-1]) < 200
 
 
-def test_earcons_differ_and_scale_with_rate():
+def test_earcons_differ_and_scale_with_rate() -> None:
     sounds = {listening_chime(), times_up_chime(), error_tone()}
     assert len(sounds) == 3
     assert len(listening_chime(16000)) / len(listening_chime(22050)) == pytest.approx(
@@ -423,7 +432,7 @@ def test_earcons_differ_and_scale_with_rate():
     )
 
 
-def test_listening_chime_rises_from_660_to_880_hz():
+def test_listening_chime_rises_from_660_to_880_hz() -> None:
     x = samples(listening_chime(16000)).astype(np.float64)
     half = len(x) // 2
 
@@ -435,6 +444,6 @@ def test_listening_chime_rises_from_660_to_880_hz():
     assert peak_hz(x[half:]) == pytest.approx(880, abs=25)
 
 
-def test_unknown_earcon_is_a_value_error():
+def test_unknown_earcon_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="times_up"):
         earcon("fanfare")

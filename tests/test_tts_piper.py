@@ -11,13 +11,15 @@ import importlib.util
 import sys
 import textwrap
 import wave
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 from support import DIALOGS, run_cli
 
-from voice_assistant.adapters.playback import NullPlayer
+from voice_assistant.adapters.playback import NullPlayer, Player
 from voice_assistant.adapters.tts_piper import (
     SAMPLE_RATE,
     PhraseCache,
@@ -36,9 +38,11 @@ from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
 from voice_assistant.config import Settings, merge_overrides
 from voice_assistant.config_file import parse_settings
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.doctor.checks_devices import check_tts
 from voice_assistant.events import Transcript
 from voice_assistant.output import MemorySink
+from voice_assistant.ports import Speaker
 from voice_assistant.session.journal import Journal
 from voice_assistant.session.plans import load_session_config
 from voice_assistant.session.safe_journal import SafeJournal
@@ -60,7 +64,7 @@ TIMES_UP = "Time's up. Take the ice off now."
 
 
 @pytest.fixture(scope="module")
-def piper_worker():
+def piper_worker() -> Iterator[PiperWorker]:
     if not HAVE_PIPER:
         pytest.skip("the piper extra is not installed (.venv/bin/pip install -e '.[piper]')")
     worker = PiperWorker(find_voice())
@@ -70,9 +74,9 @@ def piper_worker():
 
 
 @pytest.fixture(scope="module")
-def whisper():
+def whisper() -> ModuleType:
     pytest.importorskip("faster_whisper")
-    intelligibility = pytest.importorskip("bench.intelligibility")
+    intelligibility: ModuleType = pytest.importorskip("bench.intelligibility")
     try:
         intelligibility.whisper_model()
     except Exception as exc:  # weights package missing or unreadable
@@ -113,7 +117,7 @@ def read_pcm(path: Path) -> tuple[int, bytes]:
         return wav.getframerate(), wav.readframes(wav.getnframes())
 
 
-def converse(script, speaker, answers=ICE) -> list[str]:
+def converse(script: DialogScript, speaker: Speaker, answers: Sequence[str] = ICE) -> list[str]:
     """Run the real conversation with ``speaker``; return what was said."""
     config = load_session_config(DIALOGS / "session.yaml")
     sink = MemorySink()
@@ -128,12 +132,12 @@ def converse(script, speaker, answers=ICE) -> list[str]:
 # --- pure helpers ---------------------------------------------------------------------------
 
 
-def test_rate_maps_to_a_longer_length_scale_when_slower():
+def test_rate_maps_to_a_longer_length_scale_when_slower() -> None:
     assert length_scale(100) > length_scale(150) > length_scale(250)
     assert length_scale(150) * 150 == pytest.approx(length_scale(200) * 200, rel=0.01)
 
 
-def test_resample_keeps_duration_and_shape():
+def test_resample_keeps_duration_and_shape() -> None:
     t = np.arange(16000) / 16000
     tone = (np.sin(2 * np.pi * 440 * t) * 10000).astype("<i2").tobytes()
     out = resample(tone, 16000, SAMPLE_RATE)
@@ -144,13 +148,13 @@ def test_resample_keeps_duration_and_shape():
     assert resample(tone, 22050, 22050) is tone
 
 
-def test_volume_scales_samples():
+def test_volume_scales_samples() -> None:
     pcm = np.array([10000, -20000, 300], dtype="<i2").tobytes()
     assert np.frombuffer(scale_volume(pcm, 0.5), dtype="<i2").tolist() == [5000, -10000, 150]
     assert scale_volume(pcm, 1.0) == pcm
 
 
-def test_a_missing_voice_file_is_named_in_the_message(tmp_path):
+def test_a_missing_voice_file_is_named_in_the_message(tmp_path: Path) -> None:
     if importlib.util.find_spec("piper") is None:
         with pytest.raises(PiperError, match="not installed"):
             find_voice(str(tmp_path / "nobody.onnx"))
@@ -164,14 +168,14 @@ def test_a_missing_voice_file_is_named_in_the_message(tmp_path):
 
 @pytest.mark.audio
 @needs_piper
-def test_piper_streams_sentences_at_22050_hz(piper_worker, tmp_path):
+def test_piper_streams_sentences_at_22050_hz(piper_worker: PiperWorker, tmp_path: Path) -> None:
     player_log: list[float] = []
 
     class Player:
-        def check(self):
+        def check(self) -> None:
             pass
 
-        def play(self, pcm, rate):
+        def play(self, pcm: bytes, rate: int) -> float:
             assert rate == SAMPLE_RATE
             player_log.append(len(pcm) / 2 / rate)
             return 0.0
@@ -186,8 +190,8 @@ def test_piper_streams_sentences_at_22050_hz(piper_worker, tmp_path):
 
 @pytest.mark.audio
 @needs_piper
-def test_rate_and_volume_change_the_piper_audio(piper_worker, tmp_path):
-    def render(rate, volume):
+def test_rate_and_volume_change_the_piper_audio(piper_worker: PiperWorker, tmp_path: Path) -> None:
+    def render(rate: int, volume: float) -> np.ndarray:
         cache = PhraseCache(tmp_path / f"c{rate}{volume}")
         speaker = PiperSpeaker(
             rate=rate, volume=volume, player=NullPlayer(), worker=piper_worker, cache=cache
@@ -203,8 +207,13 @@ def test_rate_and_volume_change_the_piper_audio(piper_worker, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["espeak", "piper"])
 def test_a_conversation_rendered_by_each_engine_says_the_right_words(
-    engine, script, whisper, tmp_path, request
-):
+    engine: str,
+    script: DialogScript,
+    whisper: ModuleType,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    speaker: PiperSpeaker | WavRecordingSpeaker
     if engine == "piper":
         worker = request.getfixturevalue("piper_worker")
         speaker = piper_file_speaker(
@@ -229,7 +238,9 @@ def test_a_conversation_rendered_by_each_engine_says_the_right_words(
 
 @pytest.mark.audio
 @needs_piper
-def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(piper_worker, tmp_path):
+def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(
+    piper_worker: PiperWorker, tmp_path: Path
+) -> None:
     cache = PhraseCache(tmp_path / "cache")
     first = PiperSpeaker(
         player=NullPlayer(), worker=piper_worker, cache=cache, fixed=[TIMES_UP], check=False
@@ -244,8 +255,8 @@ def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(piper_worker,
     later = PiperSpeaker(player=NullPlayer(), worker=piper_worker, cache=cache)
     later.say(TIMES_UP)
     assert piper_worker.requests == before + 1
-    whole = sum(seconds for _, seconds in first.player.played[:2])
-    assert later.player.played[0][1] == pytest.approx(whole) == first.player.played[2][1]
+    whole = sum(seconds for _, seconds in first.player.played[:2])  # type: ignore[attr-defined]  # a NullPlayer
+    assert later.player.played[0][1] == pytest.approx(whole) == first.player.played[2][1]  # type: ignore[attr-defined]  # NullPlayers
 
     # Another rate is another recording.
     faster = PiperSpeaker(rate=200, player=NullPlayer(), worker=piper_worker, cache=cache)
@@ -255,7 +266,9 @@ def test_a_fixed_phrase_is_rendered_once_then_comes_from_the_cache(piper_worker,
 
 @pytest.mark.audio
 @needs_piper
-def test_any_text_said_twice_is_cached_for_later_runs(piper_worker, tmp_path):
+def test_any_text_said_twice_is_cached_for_later_runs(
+    piper_worker: PiperWorker, tmp_path: Path
+) -> None:
     cache = PhraseCache(tmp_path / "cache")
     text = "One minute left."
 
@@ -275,12 +288,12 @@ def test_any_text_said_twice_is_cached_for_later_runs(piper_worker, tmp_path):
 # --- falling back to espeak-ng --------------------------------------------------------------
 
 
-def test_a_worker_that_cannot_start_gives_espeak_and_one_spoken_notice(tmp_path):
+def test_a_worker_that_cannot_start_gives_espeak_and_one_spoken_notice(tmp_path: Path) -> None:
     broken = fake_worker(tmp_path, 'import sys; print("ERROR no voice here"); sys.exit(1)')
     espeak = RecordingSpeaker()
     notices: list[str] = []
 
-    def make_piper():
+    def make_piper() -> PiperSpeaker:
         speaker = PiperSpeaker(player=NullPlayer(), worker=broken, check=False)
         speaker.check()
         return speaker
@@ -299,7 +312,7 @@ def test_a_worker_that_cannot_start_gives_espeak_and_one_spoken_notice(tmp_path)
     assert len(notices) == 1 and "no voice here" in notices[0]
 
 
-def test_a_missing_voice_falls_back_to_espeak(tmp_path):
+def test_a_missing_voice_falls_back_to_espeak(tmp_path: Path) -> None:
     espeak = RecordingSpeaker()
     notices: list[str] = []
     speaker = open_speaker(
@@ -315,7 +328,7 @@ def test_a_missing_voice_falls_back_to_espeak(tmp_path):
     assert len(notices) == 1 and ("gone.onnx" in notices[0] or "not installed" in notices[0])
 
 
-def test_a_worker_dying_mid_session_switches_to_espeak_once(tmp_path):
+def test_a_worker_dying_mid_session_switches_to_espeak_once(tmp_path: Path) -> None:
     espeak = RecordingSpeaker()
     notices: list[str] = []
     dying = fake_worker(tmp_path, READY_THEN_DIE)
@@ -339,7 +352,7 @@ def test_a_worker_dying_mid_session_switches_to_espeak_once(tmp_path):
     assert dying.pid is None  # the broken worker was closed
 
 
-def test_a_worker_resampled_to_22050_and_saved(tmp_path):
+def test_a_worker_resampled_to_22050_and_saved(tmp_path: Path) -> None:
     worker = fake_worker(tmp_path, TONE_WORKER)
     speaker = piper_file_speaker(tmp_path / "wav", worker=worker, cache=PhraseCache(tmp_path / "c"))
     speaker.say("One. Two.")
@@ -353,7 +366,9 @@ def test_a_worker_resampled_to_22050_and_saved(tmp_path):
 # --- half-duplex ----------------------------------------------------------------------------
 
 
-def test_the_microphone_is_muted_around_every_piper_playback(script, tmp_path):
+def test_the_microphone_is_muted_around_every_piper_playback(
+    script: DialogScript, tmp_path: Path
+) -> None:
     events: list[str] = []
 
     class Gate:
@@ -361,10 +376,10 @@ def test_the_microphone_is_muted_around_every_piper_playback(script, tmp_path):
             events.append("mute" if muted else "unmute")
 
     class Player:
-        def check(self):
+        def check(self) -> None:
             pass
 
-        def play(self, pcm, rate):
+        def play(self, pcm: bytes, rate: int) -> float:
             events.append("play")
             return 0.0
 
@@ -393,7 +408,7 @@ def test_the_microphone_is_muted_around_every_piper_playback(script, tmp_path):
 # --- choosing the engine --------------------------------------------------------------------
 
 
-def test_the_settings_file_and_the_flag_choose_the_engine():
+def test_the_settings_file_and_the_flag_choose_the_engine() -> None:
     assert Settings().tts == "espeak"
     chosen = parse_settings('[voice]\nengine = "piper"\n')
     assert chosen.problems == [] and chosen.settings.tts == "piper"
@@ -407,7 +422,9 @@ def test_the_settings_file_and_the_flag_choose_the_engine():
 
 
 @pytest.mark.audio
-def test_the_assistant_with_a_missing_piper_voice_says_so_once_and_uses_espeak(tmp_path):
+def test_the_assistant_with_a_missing_piper_voice_says_so_once_and_uses_espeak(
+    tmp_path: Path,
+) -> None:
     result = run_cli(
         "--text",
         "--json",
@@ -432,18 +449,22 @@ def test_the_assistant_with_a_missing_piper_voice_says_so_once_and_uses_espeak(t
     assert len(files) >= 4  # the notice, the greeting, two questions, goodbye
 
 
-def test_doctor_names_the_voice_the_assistant_would_use():
-    def working(name, settings, *, notify, player):
+def test_doctor_names_the_voice_the_assistant_would_use() -> None:
+    def working(
+        name: str, settings: Settings, *, notify: Callable[[str], None], player: Player
+    ) -> RecordingSpeaker:
         speaker = RecordingSpeaker()
-        speaker.voice_name = "en_US-joe-medium"
-        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        speaker.voice_name = "en_US-joe-medium"  # type: ignore[attr-defined]  # what doctor reads off a Piper speaker
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)  # type: ignore[method-assign, assignment]  # plays through doctor's player
         return speaker
 
-    def broken(name, settings, *, notify, player):
+    def broken(
+        name: str, settings: Settings, *, notify: Callable[[str], None], player: Player
+    ) -> RecordingSpeaker:
         notify("The natural voice isn't working (the worker did not start).")
         speaker = RecordingSpeaker()
-        speaker.renderer = object()
-        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)
+        speaker.renderer = object()  # type: ignore[attr-defined]  # what doctor reads off an espeak-ng speaker
+        speaker.say = lambda text: player.play(bytes(2 * SAMPLE_RATE), SAMPLE_RATE)  # type: ignore[method-assign, assignment]  # plays through doctor's player
         return speaker
 
     good = check_tts(Settings(tts="piper"), EspeakRenderer, working)
@@ -453,7 +474,7 @@ def test_doctor_names_the_voice_the_assistant_would_use():
     assert "espeak-ng" in fallen.message and "did not start" in fallen.message
 
 
-def test_timer_announcements_are_cached_the_first_time_they_are_said(tmp_path):
+def test_timer_announcements_are_cached_the_first_time_they_are_said(tmp_path: Path) -> None:
     config = load_session_config(DIALOGS / "session.yaml")
     is_timer_text = template_matcher(config.texts.values())
     assert is_timer_text("Time's up: take the ice off now. Say done when it's off.")

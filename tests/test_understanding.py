@@ -19,6 +19,7 @@ from dataclasses import replace
 import pytest
 
 from voice_assistant.dialog.conversation import OFFER_TIMER, Conversation
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.understanding import Context, Understanding, understand
 from voice_assistant.session.controller import session_context
 
@@ -613,7 +614,7 @@ def _describe(found: Understanding) -> str:
 
 
 @pytest.fixture(scope="module")
-def contexts(script) -> dict[str, Context]:
+def contexts(script: DialogScript) -> dict[str, Context]:
     conversation = Conversation(script)
     found = dict(conversation.question_contexts())
     commands = {name: answer.phrases for name, answer in script.commands.items()}
@@ -623,7 +624,15 @@ def contexts(script) -> dict[str, Context]:
 
 
 @pytest.mark.parametrize(("kind", "where", "previous", "text", "meaning"), CASES)
-def test_understood(script, contexts, kind, where, previous, text, meaning) -> None:
+def test_understood(
+    script: DialogScript,
+    contexts: dict[str, Context],
+    kind: str,
+    where: str,
+    previous: str | None,
+    text: str,
+    meaning: str,
+) -> None:
     context = replace(contexts[where], previous=previous)
     questions = {k: v for k, v in contexts.items() if k not in (OFFER_TIMER, "session")}
     found = understand(text, context, script.lexicon, questions)
@@ -637,7 +646,9 @@ def test_enough_cases_in_every_class() -> None:
     assert all(count >= 3 for count in counts.values()), counts
 
 
-def test_no_danger_screen_no_is_ever_a_symptom(script, contexts) -> None:
+def test_no_danger_screen_no_is_ever_a_symptom(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
     """The opposite direction: every red-flag case is never "no" at any danger screen."""
     for _, _, _, text, meaning in CASES:
         if not meaning.startswith("red:"):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from support import PLANS
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
+from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 
 # Symptom descriptions per screen (fact), as a tired person in pain might say them.
@@ -95,7 +96,9 @@ reply = st.one_of(
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 12), wrapped)
-def test_wrapped_red_flag_is_never_no(script, at_question, flagged) -> None:
+def test_wrapped_red_flag_is_never_no(
+    script: DialogScript, at_question: int, flagged: tuple[str, str]
+) -> None:
     """At any question, a described symptom wrapped in negations and hedges is a red flag."""
     fact, text = flagged
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
@@ -118,7 +121,9 @@ def test_wrapped_red_flag_is_never_no(script, at_question, flagged) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(reply, max_size=25))
-def test_advice_never_less_urgent_than_the_red_flags_mentioned(script, replies) -> None:
+def test_advice_never_less_urgent_than_the_red_flags_mentioned(
+    script: DialogScript, replies: list[tuple[str | None, str]]
+) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
     mentioned: str | None = None

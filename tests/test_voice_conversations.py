@@ -14,6 +14,8 @@ import pytest
 from audio_synth import synth_pcm
 from support import json_turns, run_cli
 
+from voice_assistant.dialog.script import DialogScript
+from voice_assistant.ports import Recognizer
 from voice_assistant.testing import SCENARIOS, Scenario, spoken_conversation
 
 pytestmark = pytest.mark.audio
@@ -29,14 +31,14 @@ SCREENS = ["no", "nope", "no", "not really", "no", "no", "nope", "no", "no"]
 
 
 @pytest.fixture(scope="module")
-def recognizer():
+def recognizer() -> Recognizer:
     from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer()
 
 
 @pytest.fixture(scope="module")
-def whisper():
+def whisper() -> Recognizer:
     from voice_assistant import engines
 
     context = engines.engine_context("whisper", None, {}, Path("no-models"))
@@ -46,7 +48,9 @@ def whisper():
     return engines.open_engine("whisper", choice.probe.model)
 
 
-def check_scenarios(script, recognizer, voice: str, rate: int, retry: bool) -> None:
+def check_scenarios(
+    script: DialogScript, recognizer: Recognizer, voice: str, rate: int, retry: bool
+) -> None:
     failures = []
     for name, scenario in SCENARIOS.items():
         result = spoken_conversation(script, recognizer, scenario, voice, rate, retry=retry)
@@ -57,16 +61,20 @@ def check_scenarios(script, recognizer, voice: str, rate: int, retry: bool) -> N
 
 @pytest.mark.parametrize("voice", POCKETSPHINX_VOICES)
 @pytest.mark.parametrize("rate", POCKETSPHINX_RATES)
-def test_spoken_conversations_reach_the_right_advice(script, recognizer, voice, rate) -> None:
+def test_spoken_conversations_reach_the_right_advice(
+    script: DialogScript, recognizer: Recognizer, voice: str, rate: int
+) -> None:
     check_scenarios(script, recognizer, voice, rate, retry=True)
 
 
 @pytest.mark.parametrize("voice", WHISPER_VOICES)
-def test_whisper_hears_every_accent_answering_once(script, whisper, voice) -> None:
+def test_whisper_hears_every_accent_answering_once(
+    script: DialogScript, whisper: Recognizer, voice: str
+) -> None:
     check_scenarios(script, whisper, voice, 175, retry=False)
 
 
-def test_cli_audio_in_json_has_heard(tmp_path) -> None:
+def test_cli_audio_in_json_has_heard(tmp_path: Path) -> None:
     files = []
     for index, answer in enumerate([*SCREENS, "years", "no", "no"]):
         pcm = synth_pcm(answer, "en-us", 150)
@@ -89,7 +97,9 @@ def test_cli_audio_in_json_has_heard(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("engine", ["recognizer", "whisper"])
-def test_silence_and_nonsense_are_not_answers(script, engine, request) -> None:
+def test_silence_and_nonsense_are_not_answers(
+    script: DialogScript, engine: str, request: pytest.FixtureRequest
+) -> None:
     recognizer = request.getfixturevalue(engine)
     answers = {question.id: "banana" for question in script.questions}
     scenario = Scenario(answers, ("none", None), screens=("elephant",))
@@ -119,7 +129,9 @@ def first_words(pcm: bytes, choices: list[str]) -> str:
     ("answers", "opening"),
     [([*SCREENS, "years", "no", "no"], "use heat"), ([*SCREENS, "yesterday", "yes"], "use ice")],
 )
-def test_assistant_speech_rendered_to_wav_says_the_advice(tmp_path, answers, opening) -> None:
+def test_assistant_speech_rendered_to_wav_says_the_advice(
+    tmp_path: Path, answers: list[str], opening: str
+) -> None:
     speech = tmp_path / "speech"
     result = run_cli(
         "--text",

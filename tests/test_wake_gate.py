@@ -14,7 +14,7 @@ def seconds(value: float) -> bytes:
     return b"\0\0" * int(16_000 * value)
 
 
-def test_gate_bounds_follow_the_phrase_length():
+def test_gate_bounds_follow_the_phrase_length() -> None:
     gate = WakeGate.for_phrase("okay heat or ice")
     assert gate.could_be(seconds(0.8))
     assert gate.could_be(seconds(3.5))  # a slow, tired speaker
@@ -24,7 +24,7 @@ def test_gate_bounds_follow_the_phrase_length():
     assert longer.max_seconds > gate.max_seconds
 
 
-def test_long_utterances_never_reach_the_recogniser_while_idle():
+def test_long_utterances_never_reach_the_recogniser_while_idle() -> None:
     inner = FakeRecognizer("okay heat or ice")
     gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
     assert gated.recognize(seconds(7.0), WAKE).text == ""
@@ -34,7 +34,7 @@ def test_long_utterances_never_reach_the_recogniser_while_idle():
     assert len(inner.heard) == 1
 
 
-def test_the_gate_does_not_touch_a_conversation():
+def test_the_gate_does_not_touch_a_conversation() -> None:
     inner = FakeRecognizer("no but i have wet the bed")
     gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
     question = Vocabulary(("yes", "no", "not sure"))

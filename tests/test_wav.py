@@ -28,7 +28,9 @@ def sine(freq: float, rate: int, seconds: float = 1.0, amplitude: float = 8000.0
     return amplitude * np.sin(2 * np.pi * freq * t)
 
 
-def write_pcm(path: Path, samples: np.ndarray, rate: int, width: int = 2, channels: int = 1):
+def write_pcm(
+    path: Path, samples: np.ndarray, rate: int, width: int = 2, channels: int = 1
+) -> Path:
     """Write int samples (already interleaved) with the given sample width."""
     if width == 1:
         data = (np.clip(samples / 256 + 128, 0, 255)).astype(np.uint8).tobytes()

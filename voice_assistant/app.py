@@ -381,7 +381,7 @@ def build_assistant(
             minutes,
             script=script,
             config=config,
-            journal=journal,  # type: ignore[arg-type]
+            journal=journal,  # type: ignore[arg-type]  # a SafeJournal has Journal's methods; it is not a subclass
             clock=clock,
             conversation_id=conversation_id,
             notify=sink.notice,

@@ -134,7 +134,7 @@ def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False)
     extra = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument(
         "--engine",
-        **extra,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]  # extra is {} or {"default": argparse.SUPPRESS}
         choices=ENGINE_CHOICES,
         help=engines_help(),
     )
@@ -143,7 +143,7 @@ def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False)
         type=Path,
         metavar="PATH",
         help="folder of an unpacked vosk model (also VOSK_MODEL_PATH, or a folder in models/)",
-        **extra,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]  # extra is {} or {"default": argparse.SUPPRESS}
     )
 
 

@@ -280,7 +280,7 @@ def merge_overrides(
                 f"The option {option} {_flag_shown(value)} is not allowed: "
                 f"it must be {exc.allowed}. Fix it on the command line and try again."
             ) from None
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]  # checked above
+    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]  # each value parsed by its field's spec above
 
 
 def _flag_shown(value: object) -> str:
