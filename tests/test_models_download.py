@@ -18,13 +18,13 @@ import pytest
 from voice_assistant import models_download
 from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME, model_problems
+from voice_assistant.cli import main_models
 from voice_assistant.models_download import (
     DEFAULT_SHA256,
     DEFAULT_URL,
     ModelDownloadError,
     download_model,
     download_whisper_model,
-    main_models,
     model_name_from_url,
     safe_unpack,
 )
