@@ -59,7 +59,7 @@ USAGE = "usage: python -m voice_assistant.adapters.piper_worker --model X.onnx -
 def parse_arguments(argv: list[str]) -> dict[str, str] | None:
     """``--model X --config Y`` (or ``--model=X``) as a dict; None when either is missing.
 
-    Parsed by hand rather than with argparse: the parent is the only caller, and
+    Parsed by hand (no parser library): the parent is the only caller, and
     this process should import nothing it does not need.
     """
     values: dict[str, str] = {}

@@ -1,7 +1,7 @@
 """The subcommands of ``heat-or-ice`` besides the assistant itself, one module each.
 
 ``cli.py`` parses the command line and calls each module's ``run`` with plain, typed
-values (never an ``argparse.Namespace``). The exit codes below are shared by all
+values (never the parsed namespace). The exit codes below are shared by all
 commands and by the assistant run in ``app.py``.
 """
 
