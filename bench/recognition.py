@@ -43,9 +43,9 @@ from voice_assistant.adapters.asr_pocketsphinx import (  # noqa: E402
     normalise,
 )
 from voice_assistant.adapters.wav import SAMPLE_RATE, read_wav  # noqa: E402
+from voice_assistant.commands.recognize import DEFAULT_CHOICES  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
 from voice_assistant.ports import Recognizer  # noqa: E402
-from voice_assistant.recognize_cmd import DEFAULT_CHOICES  # noqa: E402
 from voice_assistant.testing import SCENARIOS, spoken_conversation, synth_pcm  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech-commands-sample"

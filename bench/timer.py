@@ -104,8 +104,8 @@ class DecoderLoad:
         """The product's Whisper recogniser, one whole utterance per call, as the listener does."""
         try:
             from voice_assistant import engines
+            from voice_assistant.commands.recognize import DEFAULT_CHOICES
             from voice_assistant.events import Vocabulary
-            from voice_assistant.recognize_cmd import DEFAULT_CHOICES
 
             context = engines.engine_context("whisper", None, {}, REPO / "models")
             choice = engines.choose_recognizer(context)

@@ -69,7 +69,7 @@ def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
         lambda *a: listeners.append(real_start(*a)) or listeners[-1],  # type: ignore[func-returns-value, arg-type]  # records what the real one returned, then returns it
     )
 
-    assert app.run_assistant(args, app.build_settings(args)) == 0
+    assert app.run_assistant(cli.run_options(args), cli.build_settings(args)) == 0
 
     assert len(fake_microphone) == 1
     assert isinstance(listeners[0], VoiceListener)

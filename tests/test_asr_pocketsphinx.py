@@ -24,8 +24,8 @@ from voice_assistant.adapters.asr_pocketsphinx import (
     normalise,
 )
 from voice_assistant.adapters.wav import read_wav
+from voice_assistant.commands.recognize import DEFAULT_CHOICES, run_recognize
 from voice_assistant.events import Vocabulary
-from voice_assistant.recognize_cmd import DEFAULT_CHOICES, run_recognize
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech-commands-sample"
 YES_NO = Vocabulary(DEFAULT_CHOICES)  # what `heat-or-ice recognize` listens for

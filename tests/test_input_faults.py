@@ -22,7 +22,7 @@ import yaml
 from audio_synth import requires_espeak, synth_wav
 from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
 
-from voice_assistant import app, cli
+from voice_assistant import app, cli, data_folder
 from voice_assistant.adapters import mic
 from voice_assistant.adapters.console import ConsoleInput, parse_line
 from voice_assistant.config_file import load_settings, parse_settings
@@ -309,7 +309,7 @@ def run_wake(monkeypatch: pytest.MonkeyPatch, home: Path, stdin: _Stdin) -> int:
     monkeypatch.setattr(app, "_install_signal_handlers", lambda inbox: None)
     monkeypatch.setattr(sys, "stdin", stdin)
     args = cli.build_parser().parse_args(["--wake", "--mute", "--data-dir", str(home)])
-    return app.run_assistant(args, app.build_settings(args))
+    return app.run_assistant(cli.run_options(args), cli.build_settings(args))
 
 
 def test_wake_without_microphone_under_systemd_exits_1_after_saying_why(
@@ -382,7 +382,7 @@ def test_settings_log_level_decides_what_the_log_file_holds(
         stdin="@-1 bad time: a warning\nstop\n",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    log = (data / app.LOG_FILE).read_text()
+    log = (data / data_folder.LOG_FILE).read_text()
     for word in present:
         assert word in log, (word, log)
     for word in absent:
@@ -397,12 +397,12 @@ def test_log_level_applies_to_the_file_handler_only(
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [])
     monkeypatch.setattr(root, "level", logging.ERROR)
-    app._log_to_file(tmp_path, "WARNING")
+    data_folder.log_to_file(tmp_path, "WARNING")
     logging.getLogger("voice_assistant.test").info("not this")
     logging.getLogger("voice_assistant.test").warning("but this")
     for handler in root.handlers:
         handler.close()
-    text = (tmp_path / app.LOG_FILE).read_text()
+    text = (tmp_path / data_folder.LOG_FILE).read_text()
     assert "but this" in text and "not this" not in text
 
 
@@ -412,7 +412,7 @@ def test_engine_auto_says_once_that_it_ignores_a_broken_vosk_model(
     broken = isolated / "half-a-model"
     (broken / "am").mkdir(parents=True)
     args = cli.build_parser().parse_args(["--vosk-model", str(broken)])
-    settings = app.build_settings(args)
+    settings = cli.build_settings(args)
     notices: list[str] = []
     recognizer = app.build_recognizer(settings, notices.append)
     engine = recognizer.wait(30)

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
 
-from voice_assistant.app import Teller, build_assistant, open_safe_journal
+from voice_assistant.app import build_assistant
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import FakeClock
+from voice_assistant.data_folder import Teller, open_safe_journal
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
 from voice_assistant.lock import DataFolderLock

@@ -18,6 +18,7 @@ import pytest
 from voice_assistant import model_fetch
 from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME, model_problems
+from voice_assistant.cli import main_models
 from voice_assistant.errors import ModelDownloadError
 from voice_assistant.model_unpack import safe_unpack
 from voice_assistant.models_download import (
@@ -25,7 +26,6 @@ from voice_assistant.models_download import (
     DEFAULT_URL,
     download_model,
     download_whisper_model,
-    main_models,
     model_name_from_url,
 )
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from voice_assistant.adapters.wav import WavError, read_wav, write_wav
+from voice_assistant.commands.recognize import run_recognize
 from voice_assistant.events import Transcript, Vocabulary
-from voice_assistant.recognize_cmd import run_recognize
 
 
 def tone(rate: int, seconds: float = 1.0, channels: int = 1) -> bytes:

@@ -1,4 +1,9 @@
-"""Command line: parse arguments, build settings, hand over to app.py.
+"""Command line: parse arguments into typed values and hand them to the command asked for.
+
+The only module that imports ``argparse``. Each subcommand is chosen by argparse itself
+(``set_defaults(run=...)``); the small ``_run_*`` functions below turn the parsed
+arguments into a frozen ``Settings`` (settings file, then flags) and, for the assistant,
+a frozen ``RunOptions``, so nothing past this module sees an ``argparse.Namespace``.
 
 Every expected failure reaches the user as words on stderr (and speech where
 possible) with exit code 1 or 2 — never as a traceback.
@@ -8,12 +13,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from voice_assistant import __version__
+from voice_assistant import __version__, paths
+from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
+from voice_assistant.config import Settings, merge_overrides
+from voice_assistant.config_file import choose_config_path, load_settings
 from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help
+from voice_assistant.errors import AssistantError, ConfigError
+
+if TYPE_CHECKING:
+    from voice_assistant.app import RunOptions
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 heat-or-ice: an offline, hands-free helper for back pain.
@@ -76,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"heat-or-ice {__version__}")
     _add_run_options(parser)
+    parser.set_defaults(run=_run_assistant)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Accepted after the command too ("heat-or-ice history --data-dir X").
     common = argparse.ArgumentParser(add_help=False)
@@ -83,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
-    sub.add_parser("devices", help="list microphones and speakers")
+    sub.add_parser("devices", help="list microphones and speakers").set_defaults(run=_run_devices)
 
     recognize = sub.add_parser(
         "recognize",
@@ -98,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "answers and commands of a yes/no question)",
     )
     _add_engine_options(recognize)
+    recognize.set_defaults(run=_run_recognize)
 
     models = sub.add_parser(
         "models",
@@ -107,11 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     models.add_argument("models_args", nargs=argparse.REMAINDER, help="download | list")
+    models.set_defaults(run=_run_models)
 
     history = sub.add_parser("history", help="list past heat and ice sessions", parents=[common])
     history.add_argument(
         "--limit", type=_positive_int, default=20, help="how many, newest first (default 20)"
     )
+    history.set_defaults(run=_run_history)
 
     doctor = sub.add_parser(
         "doctor",
@@ -127,14 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="text-to-speech engine to check (default: the one in the settings)",
     )
     _add_engine_options(doctor, suppress=True)
+    doctor.set_defaults(run=_run_doctor)
     return parser
 
 
 def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
-    extra = {"default": argparse.SUPPRESS} if suppress else {}
+    extra: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument(
         "--engine",
-        **extra,  # type: ignore[arg-type]  # extra is {} or {"default": argparse.SUPPRESS}
+        **extra,
         choices=ENGINE_CHOICES,
         help=engines_help(),
     )
@@ -143,7 +164,7 @@ def _add_engine_options(parser: argparse.ArgumentParser, suppress: bool = False)
         type=Path,
         metavar="PATH",
         help="folder of an unpacked vosk model (also VOSK_MODEL_PATH, or a folder in models/)",
-        **extra,  # type: ignore[arg-type]  # extra is {} or {"default": argparse.SUPPRESS}
+        **extra,
     )
 
 
@@ -225,15 +246,162 @@ def _clip_argument(text: str) -> str:
     return text
 
 
+def build_models_parser(models_dir: Path) -> argparse.ArgumentParser:
+    """``heat-or-ice models``'s own parser (its help and errors name ``heat-or-ice models``)."""
+    from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME
+    from voice_assistant.models_download import WHISPER
+
+    parser = argparse.ArgumentParser(
+        prog="heat-or-ice models", description="Download and list speech models."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    dl = sub.add_parser(
+        "download",
+        help="download and install a model",
+        description=f"{WHISPER} is the accurate default recogniser; it normally comes with "
+        "heat-or-ice, so downloading it is only needed when that package is missing. "
+        f"{DEFAULT_MODEL_NAME} is the small English vosk model.",
+    )
+    dl.add_argument(
+        "model",
+        nargs="?",
+        choices=(DEFAULT_MODEL_NAME, WHISPER),
+        default=DEFAULT_MODEL_NAME,
+        help=f"which model (default {DEFAULT_MODEL_NAME})",
+    )
+    dl.add_argument(
+        "--url",
+        default=None,
+        help="model zip address or local path (vosk); base address of the files (whisper)",
+    )
+    dl.add_argument("--sha256", default=None, help="expected SHA-256 of the zip")
+    dl.add_argument("--dest", type=Path, default=models_dir, help="models folder")
+    dl.add_argument("--force", action="store_true", help="replace an installed model")
+    dl.add_argument("--quiet", action="store_true", help="no progress bar")
+    ls = sub.add_parser("list", help="list model folders and whether each is usable")
+    ls.add_argument("--dest", type=Path, default=models_dir, help="models folder")
+    return parser
+
+
+def main_models(
+    argv: Sequence[str],
+    *,
+    models_dir: Path = Path("models"),
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Run ``heat-or-ice models ...``; return the process exit code."""
+    from voice_assistant.commands import models
+
+    try:
+        args = build_models_parser(models_dir).parse_args(list(argv))
+    except SystemExit as exc:  # --help or a usage error (argparse printed it)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    if args.command == "list":
+        return models.list_models(args.dest, os.environ if env is None else env)
+    request = models.DownloadRequest(
+        model=args.model,
+        url=args.url,
+        sha256=args.sha256,
+        dest=args.dest,
+        force=args.force,
+        quiet=args.quiet,
+    )
+    return models.download(request)
+
+
+def build_settings(args: argparse.Namespace, *, report: bool = True) -> Settings:
+    """Settings file first, then the flags the user typed (``report``: print file problems)."""
+    path, explicit = choose_config_path(getattr(args, "config", None))
+    result = load_settings(path, explicit=explicit)
+    if report:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+    overrides: dict[str, Any] = {
+        "tts": getattr(args, "tts", None),
+        "voice": getattr(args, "voice", None),
+        "rate": getattr(args, "rate", None),
+        "volume": getattr(args, "volume", None),
+        "input_device": getattr(args, "device", None),
+        "output_device": getattr(args, "output_device", None),
+        "engine": getattr(args, "engine", None),
+        "vosk_model": getattr(args, "vosk_model", None),
+        "wake": getattr(args, "wake", None),
+        "wake_phrase": getattr(args, "wake_phrase", None),
+        "data_dir": getattr(args, "data_dir", None),
+        "clock_speed": getattr(args, "clock_speed", None),
+        "mute": True if getattr(args, "mute", False) else None,
+        "log_level": "DEBUG" if getattr(args, "verbose", False) else None,
+    }
+    return merge_overrides(result.settings, overrides, option_names={"input_device": "--device"})
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """What the assistant run needs from the command line besides ``Settings``."""
+    from voice_assistant.app import RunOptions
+
+    return RunOptions(
+        text=args.text,
+        json=args.json,
+        audio_in=tuple(args.audio_in or ()),
+        save_speech=args.save_speech,
+        dialogs=args.dialogs,
+    )
+
+
+def _started(args: argparse.Namespace, *, report: bool = True) -> Settings:
+    """Settings for a command that uses the data folder, whose log file starts here."""
+    from voice_assistant.data_folder import log_to_file
+
+    settings = build_settings(args, report=report)
+    log_to_file(settings.data_dir, settings.log_level)
+    log.info("started: %s", args.command or "assistant")
+    log.debug("settings: %s", settings)
+    return settings
+
+
+# --- what each command gets from the command line (set_defaults(run=...)) --------------
+
+
+def _run_assistant(args: argparse.Namespace) -> int:
+    from voice_assistant import app
+
+    return app.run_assistant(run_options(args), _started(args))
+
+
+def _run_devices(args: argparse.Namespace) -> int:
+    from voice_assistant.commands import devices
+
+    return devices.run()
+
+
+def _run_recognize(args: argparse.Namespace) -> int:
+    from voice_assistant.commands import recognize
+
+    return recognize.run(build_settings(args), args.files, args.choices)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    return main_models(args.models_args or ["--help"], models_dir=paths.models_dir())
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from voice_assistant.commands import history
+
+    return history.run(_started(args), args.limit)
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from voice_assistant.commands import doctor
+
+    return doctor.run(_started(args, report=False), args.config, args.dialogs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from voice_assistant.streams import guard_standard_streams
 
     guard_standard_streams()  # a closed or broken stdout/stderr stops printing only
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["models"]:  # its own sub-parser, including its --help
-        from voice_assistant import paths
-        from voice_assistant.models_download import main_models
-
+    if argv[:1] == ["models"]:  # its own parser, so "models --help" is that parser's help
         return main_models(argv[1:] or ["--help"], models_dir=paths.models_dir())
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -243,10 +411,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from voice_assistant import app
-
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return app.dispatch(args)
+        return run(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except AssistantError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_MISSING
     except KeyboardInterrupt:
         print("Stopped. Goodbye.", file=sys.stderr)
         return 0

@@ -1,4 +1,4 @@
-"""`heat-or-ice models download|list`: fetch, check and install a speech model safely.
+"""Fetch, check and install a speech model safely (for ``heat-or-ice models download``).
 
 The per-model installers: the vosk model comes as one zip (fetched by ``model_fetch``,
 checked against its SHA-256, unpacked by ``model_unpack``), Whisper as separate pinned
@@ -8,27 +8,20 @@ never holds half a model; an interrupted download keeps only its hidden ``.part`
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import errno
-import os
 import re
 import shutil
-import sys
 import tempfile
 import urllib.parse
-from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from voice_assistant.adapters import whisper_model
 from voice_assistant.adapters.asr_vosk import (
     DEFAULT_MODEL_NAME,
-    ENV_MODEL_PATH,
     MODELS_PAGE,
-    find_vosk_model,
     model_problems,
 )
-from voice_assistant.errors import AssistantError, ModelDownloadError
+from voice_assistant.errors import ModelDownloadError
 from voice_assistant.model_fetch import disk_full, fetch, normalize_url, sha256_of
 from voice_assistant.model_unpack import model_root, replace_folder, safe_unpack
 
@@ -222,142 +215,3 @@ def download_whisper_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-# -- command line ---------------------------------------------------------------------------
-
-
-def _parser(models_dir: Path) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="heat-or-ice models", description="Download and list speech models."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    dl = sub.add_parser(
-        "download",
-        help="download and install a model",
-        description=f"{WHISPER} is the accurate default recogniser; it normally comes with "
-        "heat-or-ice, so downloading it is only needed when that package is missing. "
-        f"{DEFAULT_MODEL_NAME} is the small English vosk model.",
-    )
-    dl.add_argument(
-        "model",
-        nargs="?",
-        choices=(DEFAULT_MODEL_NAME, WHISPER),
-        default=DEFAULT_MODEL_NAME,
-        help=f"which model (default {DEFAULT_MODEL_NAME})",
-    )
-    dl.add_argument(
-        "--url",
-        default=None,
-        help="model zip address or local path (vosk); base address of the files (whisper)",
-    )
-    dl.add_argument("--sha256", default=None, help="expected SHA-256 of the zip")
-    dl.add_argument("--dest", type=Path, default=models_dir, help="models folder")
-    dl.add_argument("--force", action="store_true", help="replace an installed model")
-    dl.add_argument("--quiet", action="store_true", help="no progress bar")
-    ls = sub.add_parser("list", help="list model folders and whether each is usable")
-    ls.add_argument("--dest", type=Path, default=models_dir, help="models folder")
-    return parser
-
-
-def _list_whisper(models_dir: Path, env: Mapping[str, str]) -> None:
-    packaged = whisper_model.packaged_model_dir()
-    chosen = whisper_model.find_whisper_model(env, models_dir, packaged)
-    for location in whisper_model.candidates(env, models_dir, packaged):
-        if location.origin != "environment" and not location.path.is_dir():
-            continue
-        problems = whisper_model.model_problems(location.path)
-        state = "ok" if not problems else f"not usable: {'; '.join(problems)}"
-        mark = "  (used)" if location == chosen else ""
-        print(f"{WHISPER} ({location.origin}, {location.path}): {state}{mark}")
-
-
-def _list(models_dir: Path, env: Mapping[str, str]) -> int:
-    _list_whisper(models_dir, env)
-    chosen = find_vosk_model(None, env, models_dir)
-    folders = (
-        sorted(
-            p
-            for p in models_dir.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and p.name != WHISPER
-        )
-        if models_dir.is_dir()
-        else []
-    )
-    if not model_problems(models_dir) and models_dir.is_dir():
-        folders = [models_dir]
-    if not folders:
-        print(f"No vosk models in {models_dir}. Get one with: heat-or-ice models download")
-    for folder in folders:
-        problems = model_problems(folder)
-        state = "ok" if not problems else f"incomplete: missing {', '.join(problems)}"
-        mark = "  (used)" if chosen is not None and folder == chosen else ""
-        print(f"{folder.name}: {state}{mark}")
-    if chosen is not None and chosen.parent != models_dir and chosen != models_dir:
-        problems = model_problems(chosen)
-        state = "ok" if not problems else f"incomplete: missing {', '.join(problems)}"
-        print(f"{chosen} (from {ENV_MODEL_PATH}): {state}  (used)")
-    return 0
-
-
-def _download_whisper(args: argparse.Namespace) -> int:
-    base = args.url or whisper_model.OFFICIAL_SOURCE
-    try:
-        print(f"Downloading {WHISPER} from {base} ...")
-        path = download_whisper_model(base, args.dest, progress=not args.quiet, force=args.force)
-    except AssistantError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped. Run the same command again to resume the download.", file=sys.stderr)
-        return 130
-    print(f"Installed the Whisper model in {path}; it is checked and used from there.")
-    return 0
-
-
-def main_models(
-    argv: Sequence[str],
-    *,
-    models_dir: Path = Path("models"),
-    env: Mapping[str, str] | None = None,
-) -> int:
-    """Run ``heat-or-ice models ...``; return the process exit code."""
-    try:
-        args = _parser(models_dir).parse_args(list(argv))
-    except SystemExit as exc:  # --help or a usage error (argparse printed it)
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    environment = os.environ if env is None else env
-    if args.command == "list":
-        return _list(args.dest, environment)
-    if args.model == WHISPER:
-        return _download_whisper(args)
-    args.url = args.url or DEFAULT_URL
-    sha = args.sha256
-    if sha is None and args.url == DEFAULT_URL:
-        sha = DEFAULT_SHA256
-    try:
-        if not args.force:
-            existing = installed_model(args.dest, args.url)
-            if existing is not None:
-                print(f"The model is already installed in {existing}; nothing to do.")
-                return 0
-        if sha is None:
-            print(
-                "Note: no --sha256 given for this address, so the download cannot be verified.",
-                file=sys.stderr,
-            )
-        print(f"Downloading {args.url} ...")
-        path = download_model(args.url, sha, args.dest, progress=not args.quiet, force=args.force)
-    except AssistantError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped. Run the same command again to resume the download.", file=sys.stderr)
-        return 130
-    print(f"Installed the vosk model in {path}.")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    with contextlib.suppress(BrokenPipeError):
-        sys.exit(main_models(sys.argv[1:]))

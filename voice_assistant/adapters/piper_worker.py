@@ -18,7 +18,6 @@ only the protocol is written to the original stdout.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -54,11 +53,34 @@ def _serve(voice: Any, config_class: Any, requests: BinaryIO, out: BinaryIO) -> 
         _send(out, "DONE")
 
 
+USAGE = "usage: python -m voice_assistant.adapters.piper_worker --model X.onnx --config X.onnx.json"
+
+
+def parse_arguments(argv: list[str]) -> dict[str, str] | None:
+    """``--model X --config Y`` (or ``--model=X``) as a dict; None when either is missing.
+
+    Parsed by hand (no parser library): the parent is the only caller, and
+    this process should import nothing it does not need.
+    """
+    values: dict[str, str] = {}
+    rest = list(argv)
+    while rest:
+        name, equals, value = rest.pop(0).partition("=")
+        if name not in ("--model", "--config") or name[2:] in values:
+            return None
+        if not equals:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        values[name[2:]] = value
+    return values if len(values) == 2 else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Piper text-to-speech worker (line protocol)")
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--config", required=True)
-    args = parser.parse_args(argv)
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        print(USAGE, file=sys.stderr)
+        return 2
 
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -66,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from piper import PiperVoice, SynthesisConfig
 
-        voice = PiperVoice.load(args.model, config_path=args.config)
+        voice = PiperVoice.load(args["model"], config_path=args["config"])
     except Exception as exc:
         _send(out, f"ERROR {_one_line(exc)}")
         return 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voice_assistant.adapters.wav import read_wav
+from voice_assistant.config import Settings
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import Vocabulary
 from voice_assistant.ports import Recognizer
@@ -62,3 +63,18 @@ def run_recognize(
             continue
         print(f"{path}\t{transcript.text}\t{transcript.confidence:.2f}", file=out, flush=True)
     return status
+
+
+def run(settings: Settings, files: Sequence[Path], choices: str | None) -> int:
+    """Open the engine the settings choose, say any fallback once, recognise ``files``.
+
+    ``choices`` is the ``--choices`` text: phrases separated by "|".
+    """
+    from voice_assistant import engines
+    from voice_assistant.app import engine_context
+
+    phrases = [c.strip() for c in choices.split("|") if c.strip()] if choices else None
+    recognizer, choice = engines.open_recognizer(engine_context(settings))
+    for note in choice.notes:
+        print(note, file=sys.stderr)
+    return run_recognize(files, phrases, recognizer, sys.stdout)
