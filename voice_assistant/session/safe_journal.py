@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from voice_assistant.errors import JournalError
-from voice_assistant.session.journal import Journal, to_wall
+from voice_assistant.session.journal import Journal
+from voice_assistant.session.journal_store import to_wall
 from voice_assistant.session.plans import Plan
 from voice_assistant.session.timer import TimerSnapshot
 
