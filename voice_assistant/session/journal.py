@@ -14,6 +14,7 @@ start (``told``).
 
 The work is split by job: journal_schema.py (tables, format version, opening the
 file), journal_store.py (connection and time rules), journal_writer.py (writes),
+journal_recovery.py (closing what a crash left open),
 journal_queries.py (reads), gaps.py (the gap rule and its words).
 """
 
@@ -26,13 +27,13 @@ from voice_assistant import paths
 from voice_assistant.session.boot_clock import BootClock
 from voice_assistant.session.gaps import gap_refusal
 from voice_assistant.session.journal_queries import InterruptedSession, JournalQueries
+from voice_assistant.session.journal_recovery import JournalRecovery
 from voice_assistant.session.journal_schema import (
     FILE_NAME,
     connect_file,
     connect_memory,
     connect_readonly,
 )
-from voice_assistant.session.journal_writer import JournalWriter
 from voice_assistant.session.numbers import spoken_duration
 from voice_assistant.session.plans import APPLICATION_PHASES, Plan, SessionConfig
 
@@ -42,7 +43,7 @@ def default_data_dir() -> Path:
     return paths.data_dir()
 
 
-class Journal(JournalWriter, JournalQueries):
+class Journal(JournalRecovery, JournalQueries):
     """All reads and writes of the journal; thread-safe, one connection."""
 
     @classmethod
