@@ -380,7 +380,7 @@ def build_assistant(
             minutes,
             script=script,
             config=config,
-            journal=journal,  # type: ignore[arg-type]
+            journal=journal,
             clock=clock,
             conversation_id=conversation_id,
             notify=sink.notice,
