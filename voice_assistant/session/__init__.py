@@ -13,9 +13,9 @@ from voice_assistant.session.plans import (
     SessionConfig,
     load_session_config,
 )
-from voice_assistant.session.timer import (
+from voice_assistant.session.timer import SessionTimer
+from voice_assistant.session.timer_state import (
     PhaseRecord,
-    SessionTimer,
     Status,
     TimerSnapshot,
     TimerState,

@@ -19,7 +19,7 @@ from typing import Any
 from voice_assistant.errors import JournalError
 from voice_assistant.session.boot_clock import BootClock, BootTime
 from voice_assistant.session.plans import SessionConfig, load_session_config
-from voice_assistant.session.timer import TimerSnapshot
+from voice_assistant.session.timer_state import TimerSnapshot
 
 CLOCK_SLACK = 60.0  # seconds a stored time may lie ahead of now before it counts as a clock change
 RECENT_SESSIONS = 50  # sessions looked at for the gap check (newest by id)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from voice_assistant.events import TimerEvent
 from voice_assistant.session.journal_store import ENDED_HOW, JournalStore, to_wall
 from voice_assistant.session.plans import APPLICATION_PHASES, Plan
-from voice_assistant.session.timer import TimerSnapshot
+from voice_assistant.session.timer_state import TimerSnapshot
 
 
 class JournalWriter(JournalStore):

@@ -24,7 +24,7 @@ from voice_assistant.session.journal import Journal
 from voice_assistant.session.journal_queries import HistoryRow, InterruptedSession
 from voice_assistant.session.journal_store import to_wall
 from voice_assistant.session.plans import Plan
-from voice_assistant.session.timer import TimerSnapshot
+from voice_assistant.session.timer_state import TimerSnapshot
 
 log = logging.getLogger(__name__)
 
