@@ -17,7 +17,7 @@ from voice_assistant.session.numbers import (
 )
 from voice_assistant.session.plans import Plan, SessionConfig
 
-LastEnd = Callable[[str, float], "float | None"]
+LastEnd = Callable[[str, float], float | None]
 """(phase, now) -> Unix time the last pack of that phase came off, or None."""
 
 
