@@ -18,13 +18,9 @@ from voice_assistant.clock import FakeClock
 from voice_assistant.errors import JournalError
 from voice_assistant.events import TimerEvent
 from voice_assistant.session.history import format_history
-from voice_assistant.session.journal import (
-    FILE_NAME,
-    InterruptedSession,
-    Journal,
-    default_data_dir,
-    open_journal,
-)
+from voice_assistant.session.journal import Journal, default_data_dir, open_journal
+from voice_assistant.session.journal_queries import InterruptedSession
+from voice_assistant.session.journal_schema import FILE_NAME
 from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.session.timer import SessionTimer
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from voice_assistant.clock import FakeClock
 from voice_assistant.events import TimerEvent
 from voice_assistant.session.plans import Phase, Plan, SessionConfig, load_session_config
-from voice_assistant.session.timer import SessionTimer, Status
+from voice_assistant.session.timer import SessionTimer
+from voice_assistant.session.timer_state import Status
 
 WALL0 = 1_800_000_000.0  # FakeClock's default wall time at 0: 2027-01-15 08:00:00 UTC
 

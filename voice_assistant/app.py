@@ -194,7 +194,7 @@ def build_assistant(
             minutes,
             script=script,
             config=config,
-            journal=journal,  # type: ignore[arg-type]  # a SafeJournal has Journal's methods; it is not a subclass
+            journal=journal,
             clock=clock,
             conversation_id=conversation_id,
             notify=sink.notice,

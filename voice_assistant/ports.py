@@ -6,8 +6,8 @@ The dialog and timer logic only ever see these; real adapters live in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from voice_assistant.events import Transcript, Vocabulary
 
@@ -58,3 +58,68 @@ class Recognizer(Protocol):
         Returns an empty ``text`` when the audio is silence or not one of the
         phrases.
         """
+
+
+# --- the session journal ------------------------------------------------------------------
+# Only this block is about the journal; its types are imported for type checking only, so
+# ports.py stays free of import cycles with the session package.
+
+if TYPE_CHECKING:
+    from voice_assistant.events import TimerEvent
+    from voice_assistant.session.journal_queries import InterruptedSession
+    from voice_assistant.session.plans import Plan
+    from voice_assistant.session.timer_state import TimerSnapshot
+
+
+class JournalPort(Protocol):
+    """What the running assistant needs from the session journal: the session
+    controller writes through it, the app checks gaps and interrupted sessions.
+    ``Journal`` and ``SafeJournal`` (which survives a full disk) both implement it."""
+
+    def begin_session(
+        self, kind: str, plan: Plan, wall: float, conversation_id: str | None = None
+    ) -> int:
+        """Create the session and return its id."""
+
+    def record_event(
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot,
+        wall: float,
+        event: TimerEvent | None = None,
+    ) -> None:
+        """Save progress, and what was just said."""
+
+    def heartbeat(self, session_id: int, snapshot: TimerSnapshot, wall: float) -> None:
+        """Save progress only."""
+
+    def end_session(
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot,
+        wall: float,
+        how: str | None = None,
+        last_seen: TimerSnapshot | None = None,
+    ) -> None:
+        """Close the session ("completed", "stopped", "interrupted", "cancelled")."""
+
+    def record_answers(
+        self,
+        conversation_id: str,
+        answers: Mapping[str, str] | Iterable[tuple[str, str]],
+        wall: float,
+        session_id: int | None = None,
+    ) -> None:
+        """Store the user's answers (question id -> answer) for one conversation."""
+
+    def gap_check(self, kind: str, now_wall: float, plan: Plan | None = None) -> str | None:
+        """None when a session of ``kind`` may start now, else the refusal to say."""
+
+    def find_interrupted(self, now_wall: float) -> InterruptedSession | None:
+        """The last session if it never ended (or ended by a signal, not yet said)."""
+
+    def interrupted_message(self, info: InterruptedSession) -> str:
+        """What to say at start-up about an interrupted session."""
+
+    def mark_interrupted(self, session_id: int, now_wall: float) -> None:
+        """Close an interrupted session, so it is said only once."""

@@ -4,13 +4,8 @@ The timer is pure (``now`` is always passed in); the journal is the only I/O her
 """
 
 from voice_assistant.session.history import format_history
-from voice_assistant.session.journal import (
-    HistoryRow,
-    InterruptedSession,
-    Journal,
-    default_data_dir,
-    open_journal,
-)
+from voice_assistant.session.journal import Journal, default_data_dir, open_journal
+from voice_assistant.session.journal_queries import HistoryRow, InterruptedSession
 from voice_assistant.session.plans import (
     MinutesCheck,
     Phase,
@@ -18,9 +13,9 @@ from voice_assistant.session.plans import (
     SessionConfig,
     load_session_config,
 )
-from voice_assistant.session.timer import (
+from voice_assistant.session.timer import SessionTimer
+from voice_assistant.session.timer_state import (
     PhaseRecord,
-    SessionTimer,
     Status,
     TimerSnapshot,
     TimerState,

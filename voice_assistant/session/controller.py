@@ -14,10 +14,10 @@ from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.understanding import Context, understand
 from voice_assistant.events import TimerEvent, Transcript, Vocabulary
-from voice_assistant.ports import Clock
-from voice_assistant.session.journal import Journal
+from voice_assistant.ports import Clock, JournalPort
 from voice_assistant.session.plans import SessionConfig
-from voice_assistant.session.timer import SessionTimer, Status
+from voice_assistant.session.timer import SessionTimer
+from voice_assistant.session.timer_state import Status
 
 # Answer names (answers.yaml) understood during a session. Each counts only as
 # the whole reply (polite words aside); "done" also by the pack-off phrases in
@@ -49,7 +49,7 @@ class SessionController:
         *,
         script: DialogScript,
         config: SessionConfig,
-        journal: Journal,
+        journal: JournalPort,
         clock: Clock,
         conversation_id: str | None = None,
         notify: Callable[[str], None] = lambda text: None,

@@ -160,6 +160,13 @@ class Plan:
         )
         return replace(self, phases=phases)
 
+    def next_application(self, index: int) -> int | None:
+        """Index of the first ice/heat phase after ``index``; None when there is none."""
+        for i in range(index + 1, len(self.phases)):
+            if self.phases[i].is_application:
+                return i
+        return None
+
     @property
     def application_seconds(self) -> float:
         """Planned seconds with a pack on (rests excluded)."""

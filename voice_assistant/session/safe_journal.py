@@ -15,22 +15,30 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from voice_assistant.errors import JournalError
-from voice_assistant.session.journal import Journal, to_wall
+from voice_assistant.events import TimerEvent
+from voice_assistant.session.journal import Journal
+from voice_assistant.session.journal_queries import HistoryRow, InterruptedSession
+from voice_assistant.session.journal_store import to_wall
 from voice_assistant.session.plans import Plan
-from voice_assistant.session.timer import TimerSnapshot
+from voice_assistant.session.timer_state import TimerSnapshot
 
 log = logging.getLogger(__name__)
 
 NoteWriter = Callable[[dict[str, Any] | None], bool]
-_SKIPPED_AFTER_FAILURE = {"record_event", "heartbeat", "end_session", "record_answers"}
+_FAILURES = (JournalError, sqlite3.Error, OSError)
+_T = TypeVar("_T")
 
 
 class SafeJournal:
-    """Forwards to a real journal; after a failure, to an in-memory one."""
+    """A JournalPort that forwards to a real journal; after a failure, to an in-memory one.
+
+    A failed write is dropped (said once); a failed read is asked again of the
+    in-memory journal.
+    """
 
     def __init__(
         self,
@@ -47,21 +55,22 @@ class SafeJournal:
         self.real = journal  # still readable on a full disk: gap checks keep using it
         self._sessions: dict[int, dict[str, Any]] = {}  # id -> kind, plan, started
 
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.journal, name)
-        if not callable(target):
-            return target
+    # --- reads: asked again of the in-memory journal after a failure -------------------------
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return getattr(self.journal, name)(*args, **kwargs)
-            except (JournalError, sqlite3.Error, OSError) as exc:
-                self._fail(exc)
-                if name in _SKIPPED_AFTER_FAILURE or name == "mark_interrupted":
-                    return None
-                return getattr(self.journal, name)(*args, **kwargs)
+    def find_interrupted(self, now_wall: float) -> InterruptedSession | None:
+        return self._read(lambda journal: journal.find_interrupted(now_wall))
 
-        return call
+    def interrupted_message(self, info: InterruptedSession) -> str:
+        return self._read(lambda journal: journal.interrupted_message(info))
+
+    def history(self, limit: int = 20) -> list[HistoryRow]:
+        return self._read(lambda journal: journal.history(limit))
+
+    def events(self, session_id: int) -> list[tuple[str, str]]:
+        return self._read(lambda journal: journal.events(session_id))
+
+    def answers(self, conversation_id: str) -> list[tuple[str, str, float]]:
+        return self._read(lambda journal: journal.answers(conversation_id))
 
     def gap_check(self, kind: str, now_wall: float, plan: Plan | None = None) -> str | None:
         """Refuse when either the journal or (after a failure) the in-memory one says so."""
@@ -73,6 +82,22 @@ class SafeJournal:
                 log.warning("could not read the journal for the gap check: %s", exc)
         return refusal
 
+    # --- writes: dropped after a failure (the note keeps the running session) ------------------
+
+    def record_answers(
+        self,
+        conversation_id: str,
+        answers: Mapping[str, str] | Iterable[tuple[str, str]],
+        wall: float,
+        session_id: int | None = None,
+    ) -> None:
+        self._write(
+            lambda journal: journal.record_answers(conversation_id, answers, wall, session_id)
+        )
+
+    def mark_interrupted(self, session_id: int, now_wall: float) -> None:
+        self._write(lambda journal: journal.mark_interrupted(session_id, now_wall))
+
     # --- the running session: remember what could not be saved ---------------------------
 
     def begin_session(
@@ -81,7 +106,7 @@ class SafeJournal:
         try:
             session_id = self.journal.begin_session(kind, plan, wall, conversation_id)
             saved = not self.failed
-        except (JournalError, sqlite3.Error, OSError) as exc:
+        except _FAILURES as exc:
             self._fail(exc)
             session_id = self.journal.begin_session(kind, plan, wall, conversation_id)
             saved = False
@@ -96,14 +121,18 @@ class SafeJournal:
         return session_id
 
     def record_event(
-        self, session_id: int, snapshot: TimerSnapshot, wall: float, *rest: Any
+        self,
+        session_id: int,
+        snapshot: TimerSnapshot,
+        wall: float,
+        event: TimerEvent | None = None,
     ) -> None:
-        self._forward("record_event", session_id, snapshot, wall, *rest)
+        self._write(lambda journal: journal.record_event(session_id, snapshot, wall, event))
         how = snapshot.ended_how if snapshot.status == "finished" else None
         self._remember(session_id, snapshot, wall, how)
 
     def heartbeat(self, session_id: int, snapshot: TimerSnapshot, wall: float) -> None:
-        self._forward("heartbeat", session_id, snapshot, wall)
+        self._write(lambda journal: journal.heartbeat(session_id, snapshot, wall))
         self._remember(session_id, snapshot, wall, None)
 
     def end_session(
@@ -114,14 +143,21 @@ class SafeJournal:
         how: str | None = None,
         last_seen: TimerSnapshot | None = None,
     ) -> None:
-        self._forward("end_session", session_id, snapshot, wall, how, last_seen)
+        self._write(lambda journal: journal.end_session(session_id, snapshot, wall, how, last_seen))
         ended_how = how or snapshot.ended_how or "completed"
         self._remember(session_id, last_seen or snapshot, wall, ended_how, final=snapshot)
 
-    def _forward(self, name: str, *args: Any) -> None:
+    def _read(self, read: Callable[[Journal], _T]) -> _T:
         try:
-            getattr(self.journal, name)(*args)
-        except (JournalError, sqlite3.Error, OSError) as exc:
+            return read(self.journal)
+        except _FAILURES as exc:
+            self._fail(exc)
+            return read(self.journal)
+
+    def _write(self, write: Callable[[Journal], None]) -> None:
+        try:
+            write(self.journal)
+        except _FAILURES as exc:
             self._fail(exc)
 
     def _remember(
@@ -173,9 +209,8 @@ class SafeJournal:
         if self.failed:
             return
         self.failed = True
-        config = getattr(self.journal, "config", None)
         try:
-            self.journal = Journal.in_memory(config)
+            self.journal = Journal.in_memory(self.journal.config)
         except (JournalError, sqlite3.Error) as again:  # pragma: no cover - memory is fine
             log.error("in-memory journal failed too: %s", again)
         self.notify(self.template.format(detail=str(exc).rstrip(".")))
