@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from support import PLANS, SCREEN_CLEAR, talk
 
-from voice_assistant.dialog.conversation import (
-    CONFIRMING,
-    DONE,
-    OFFER_TIMER,
-    TIMING,
-    Conversation,
-    ConversationOptions,
-)
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
+from voice_assistant.dialog.states import CONFIRMING, DONE, OFFER_TIMER, TIMING
 from voice_assistant.events import Transcript
 
 # Five emergency questions (incl. chest/breathing), three same-day (fever, cancer or

@@ -20,17 +20,14 @@ from voice_assistant import engines, paths
 from voice_assistant.assistant import Assistant
 from voice_assistant.clock import MonotonicClock
 from voice_assistant.config import Settings, choose_config_path, load_settings, merge_overrides
-from voice_assistant.dialog.conversation import (
-    Conversation,
-    ConversationOptions,
-    Recommendation,
-)
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
 from voice_assistant.engines import EngineContext
 from voice_assistant.errors import AssistantError, ConfigError
 from voice_assistant.events import (
     DeviceProblem,
     InputClosed,
+    Recommendation,
     Shutdown,
     Silence,
     Transcript,
