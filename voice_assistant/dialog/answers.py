@@ -7,10 +7,11 @@ recorded here as "yes" to their screening question.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from voice_assistant.dialog.rules import decide
-from voice_assistant.dialog.script import Advice, DialogScript, FactValue, Question, Rule
+from voice_assistant.dialog.script import DialogScript, FactValue, Question, Rule
 from voice_assistant.events import PlanSteps, Recommendation
 
 START_OVER = "start_over"
@@ -71,12 +72,42 @@ class TriageAnswers:
         raise LookupError(f"no question sets any of {sorted(wanted)}")
 
 
-def recommend(rule: Rule, advice: Advice, plans: Mapping[str, PlanSteps]) -> Recommendation:
-    """The recommendation a decision row leads to, with its timed plan (if any)."""
-    return Recommendation(
+@dataclass(frozen=True)
+class AdviceStep:
+    """The advice to say; ``goodbye`` (when set) ends the talk instead of a timer offer."""
+
+    recommendation: Recommendation
+    text: str
+    goodbye: str | None = None
+
+
+def advise(
+    script: DialogScript,
+    rule: Rule,
+    plans: Mapping[str, PlanSteps],
+    check_gap: Callable[[Recommendation], str | None],
+    previous: Recommendation | None,
+) -> AdviceStep:
+    """What a decision row leads to: the recommendation, its words, and what follows.
+
+    ``previous`` is advice already given (a correction or red flag changed it).
+    """
+    advice = script.advice[rule.advice]
+    recommendation = Recommendation(
         kind=advice.kind,
         urgency=advice.urgency,
         plan=plans.get(advice.plan or "", ()),
         advice_id=rule.advice,
         row=rule.row,
     )
+    text = script.advice_text(advice)
+    if previous is not None and previous.advice_id != rule.advice:
+        text = f"{script.message('advice_changed')} {text}"
+    if advice.kind == "seek_care" or not recommendation.plan:
+        return AdviceStep(recommendation, text, script.message("goodbye"))
+    # Too soon since the last pack: say so first, so the advice is heard as
+    # "for later", and offer no timer.
+    refusal = check_gap(recommendation)
+    if refusal:
+        return AdviceStep(recommendation, f"{refusal} {text}", script.message("gap_goodbye"))
+    return AdviceStep(recommendation, text)
