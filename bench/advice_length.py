@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from voice_assistant.dialog.script import DialogScript, load_script, word_count
+from voice_assistant.dialog.checks import word_count
+from voice_assistant.dialog.script import DialogScript, load_script
 
 WPM = 150
 REPO = Path(__file__).resolve().parent.parent

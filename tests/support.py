@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from voice_assistant.dialog.conversation import Conversation, ConversationOptions, Turn
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.events import Transcript, Vocabulary
+from voice_assistant.events import Transcript, Turn, Vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGS = REPO / "dialogs"

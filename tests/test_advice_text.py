@@ -12,16 +12,12 @@ import yaml
 from support import DIALOGS, PLANS, SCREEN_CLEAR, talk
 
 from bench.advice_length import rendered_seconds, spoken_texts
-from voice_assistant.dialog.conversation import (
-    DONE,
-    OFFER_TIMER,
-    ConversationOptions,
-    Recommendation,
-    Turn,
-)
-from voice_assistant.dialog.script import DialogScript, load_script, word_count
+from voice_assistant.dialog.checks import word_count
+from voice_assistant.dialog.conversation import ConversationOptions
+from voice_assistant.dialog.script import DialogScript, load_script
+from voice_assistant.dialog.states import DONE, OFFER_TIMER
 from voice_assistant.errors import DialogDataError
-from voice_assistant.events import Transcript
+from voice_assistant.events import Recommendation, Transcript, Turn
 
 # One conversation per heat/ice advice (DOMAIN.md section 2, rows 4-10).
 TO_ADVICE = {

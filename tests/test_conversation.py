@@ -5,19 +5,10 @@ from __future__ import annotations
 import pytest
 from support import PLANS, SCREEN_CLEAR, talk
 
-from voice_assistant.dialog.conversation import (
-    CONFIRMING,
-    DONE,
-    OFFER_TIMER,
-    TIMING,
-    Conversation,
-    ConversationOptions,
-    PlanSteps,
-    Recommendation,
-    Turn,
-)
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.events import Transcript
+from voice_assistant.dialog.states import CONFIRMING, DONE, OFFER_TIMER, TIMING
+from voice_assistant.events import PlanSteps, Recommendation, Transcript, Turn
 
 # Five emergency questions (incl. chest/breathing), three same-day (fever, cancer or
 # weight loss, night pain), sensation.

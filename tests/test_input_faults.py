@@ -26,7 +26,8 @@ from voice_assistant import app, cli, data_folder
 from voice_assistant.adapters import mic
 from voice_assistant.adapters.console import ConsoleInput, parse_line
 from voice_assistant.config_file import load_settings, parse_settings
-from voice_assistant.dialog.script import FILES, PLACEHOLDERS, load_script, script_from_yaml
+from voice_assistant.dialog.checks import PLACEHOLDERS
+from voice_assistant.dialog.script import FILES, load_script, script_from_yaml
 from voice_assistant.errors import AssistantError, DialogDataError
 from voice_assistant.events import InputClosed, Scheduled, Transcript
 from voice_assistant.listener import parse_clip_argument

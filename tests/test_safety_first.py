@@ -8,16 +8,10 @@ import pytest
 from support import DIALOGS, PLANS, json_turns, run_cli, talk
 from test_assistant_session import CLEAR, ICE, Rig
 
-from voice_assistant.dialog.conversation import (
-    DONE,
-    OFFER_TIMER,
-    Conversation,
-    ConversationOptions,
-    Recommendation,
-    Turn,
-)
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.events import Transcript
+from voice_assistant.dialog.states import DONE, OFFER_TIMER
+from voice_assistant.events import Recommendation, Transcript, Turn
 from voice_assistant.session.journal import Journal
 from voice_assistant.session.plans import SessionConfig, load_session_config
 

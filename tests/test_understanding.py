@@ -18,8 +18,9 @@ from dataclasses import replace
 
 import pytest
 
-from voice_assistant.dialog.conversation import OFFER_TIMER, Conversation
+from voice_assistant.dialog.conversation import Conversation
 from voice_assistant.dialog.script import DialogScript
+from voice_assistant.dialog.states import OFFER_TIMER
 from voice_assistant.dialog.understanding import Context, Understanding, understand
 from voice_assistant.session.controller import session_context
 

@@ -27,17 +27,14 @@ from voice_assistant.clock import MonotonicClock
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.config import Settings
 from voice_assistant.data_folder import Teller, claim_data_folder, open_safe_journal
-from voice_assistant.dialog.conversation import (
-    Conversation,
-    ConversationOptions,
-    Recommendation,
-)
+from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
 from voice_assistant.engines import EngineContext
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     DeviceProblem,
     InputClosed,
+    Recommendation,
     Shutdown,
     Silence,
     Transcript,

@@ -12,18 +12,21 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, assert_never
 
-from voice_assistant.dialog.conversation import Conversation, Recommendation, Turn
+from voice_assistant.dialog.conversation import Conversation
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     AudioClip,
+    DeliveredEvent,
     DeviceProblem,
     InputClosed,
+    Recommendation,
     Scheduled,
     Shutdown,
     Silence,
     Transcript,
+    Turn,
     Vocabulary,
 )
 from voice_assistant.output import TurnRecord, TurnSink
@@ -202,36 +205,40 @@ class Assistant:
                 log.warning("no recogniser for %s", event.name)
                 return
             event = self.transcribe(event.pcm, self.vocabulary())
-        now = self.clock.now()
-        if isinstance(event, Transcript):
-            self._heard = event.text
-            if self.session is not None:
-                self._speak_all(self.session.hear(event, now))
-                self._check_session_end()
-            else:
-                self._after_conversation(self.conversation.hear(event))
-        elif isinstance(event, Silence):
-            self._heard = ""
-            if self.session is None:
-                self._after_conversation(self.conversation.silence())
-        elif isinstance(event, InputClosed):
-            self.input_ended = True
-            if self.session is not None:
-                self._speak_all(self.session.input_closed(now))
-                self._check_session_end()
-            else:
-                self._after_conversation(self.conversation.input_closed())
-        elif isinstance(event, DeviceProblem):
-            self.sink.notice(event.message)
-            self._speak(Turn(state="notice", say=event.message), print_turn=False)
-        elif isinstance(event, Shutdown):
-            self.shutdown = True
-            turns = self.session.interrupt(now) if self.session is not None else []
-            self._speak_all(turns or self.conversation.stop())
-            self._save_answers()
-            self.done = True
-        else:
+        if not isinstance(event, DeliveredEvent):
             log.warning("ignored unknown event %r", event)
+            return
+        now = self.clock.now()
+        match event:
+            case Transcript():
+                self._heard = event.text
+                if self.session is not None:
+                    self._speak_all(self.session.hear(event, now))
+                    self._check_session_end()
+                else:
+                    self._after_conversation(self.conversation.hear(event))
+            case Silence():
+                self._heard = ""
+                if self.session is None:
+                    self._after_conversation(self.conversation.silence())
+            case InputClosed():
+                self.input_ended = True
+                if self.session is not None:
+                    self._speak_all(self.session.input_closed(now))
+                    self._check_session_end()
+                else:
+                    self._after_conversation(self.conversation.input_closed())
+            case DeviceProblem():
+                self.sink.notice(event.message)
+                self._speak(Turn(state="notice", say=event.message), print_turn=False)
+            case Shutdown():
+                self.shutdown = True
+                turns = self.session.interrupt(now) if self.session is not None else []
+                self._speak_all(turns or self.conversation.stop())
+                self._save_answers()
+                self.done = True
+            case _:
+                assert_never(event)
 
     def _after_conversation(self, turns: list[Turn]) -> None:
         start: Turn | None = None

@@ -7,6 +7,49 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+PlanSteps = tuple[tuple[str, float], ...]
+"""A timed plan: (phase, minutes) in order, e.g. (("ice", 15),)."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to use, how urgently to get help, and the timed plan."""
+
+    kind: str
+    urgency: str | None
+    plan: PlanSteps
+    advice_id: str
+    row: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "urgency": self.urgency,
+            "plan": [{"phase": phase, "minutes": minutes} for phase, minutes in self.plan],
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One thing the assistant says, and what it waits for afterwards.
+
+    Made by the triage conversation and by the timed session; printed and
+    spoken by the assistant loop.
+    """
+
+    state: str
+    say: str
+    expects: tuple[str, ...] = ()
+    recommendation: Recommendation | None = None
+    start_timer: bool = False
+    minutes: float | None = None
+    end: bool = False
+    chime: bool = False
+    event: str | None = None  # a TimerEventKind (or "red_flag"), during a session
+    phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,12 +78,38 @@ class DeviceProblem:
     fatal: bool = False
 
 
+class TimerEventKind(StrEnum):
+    """What a timer announcement is; the value is what the JSON output and journal show."""
+
+    START = "start"
+    REST_START = "rest_start"
+    HALFWAY = "halfway"
+    ONE_MINUTE = "one_minute"
+    TIMES_UP = "times_up"
+    TIMES_UP_REPEAT = "times_up_repeat"
+    FINAL_CHIME = "final_chime"
+    PHASE_NEXT = "phase_next"
+    PUT_ON_REMINDER = "put_on_reminder"
+    PUT_ON_TIMEOUT = "put_on_timeout"
+    PLAN_DONE = "plan_done"
+    PAUSED = "paused"
+    PAUSE_REMINDER = "pause_reminder"
+    PAUSE_TIMEOUT = "pause_timeout"
+    RESUMED = "resumed"
+    STOPPED = "stopped"
+    REMAINING = "remaining"
+    CHANGED = "changed"
+    REPEAT = "repeat"
+    HELP = "help"
+    INFO = "info"
+
+
 @dataclass(frozen=True)
 class TimerEvent:
     """Something the session timer wants said (or done) at ``due`` seconds.
 
-    ``kind`` is one of: start, halfway, one_minute, times_up, times_up_repeat,
-    final_chime, rest_start, phase_next, plan_done, remaining.
+    ``kind`` is a :class:`TimerEventKind`. It is typed ``str`` because a
+    ``StrEnum`` member is one, so the timer may still pass the plain value.
     """
 
     kind: str
@@ -114,3 +183,10 @@ class AudioClip:
 
     pcm: bytes
     name: str
+
+
+DeliveredEvent = Transcript | Silence | InputClosed | DeviceProblem | Shutdown
+"""What the assistant loop acts on (a clip is recognised first; scheduled input waits)."""
+
+InboxEvent = DeliveredEvent | AudioClip | Scheduled
+"""Everything the assistant loop's queue carries (see ``Assistant.handle``)."""

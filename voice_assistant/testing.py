@@ -102,7 +102,7 @@ def spoken_conversation(
     """One spoken triage through the real assistant (fake clock, in-memory journal)."""
     from voice_assistant.app import build_assistant
     from voice_assistant.clock import FakeClock
-    from voice_assistant.dialog.conversation import CONFIRMING
+    from voice_assistant.dialog.states import CONFIRMING
     from voice_assistant.events import AudioClip, InputClosed
     from voice_assistant.listener import transcribe_clip
     from voice_assistant.output import MemorySink

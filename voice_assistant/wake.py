@@ -126,15 +126,18 @@ class WakeLoop:
             event = inbox.get()
             if isinstance(event, Scheduled):
                 event = event.event
-            if isinstance(event, Shutdown | InputClosed):
-                return 0
-            if isinstance(event, DeviceProblem):
-                self._say(event.message)
-                continue
             if isinstance(event, AudioClip) and self.transcribe is not None:
                 event = self.transcribe(event.pcm, self._idle_vocabulary)
-            if not isinstance(event, Transcript) or not self.heard_wake_phrase(event):
-                continue  # stay quiet: not for us
+            match event:
+                case Shutdown() | InputClosed():
+                    return 0
+                case DeviceProblem():
+                    self._say(event.message)
+                    continue
+                case Transcript() if self.heard_wake_phrase(event):
+                    pass
+                case _:
+                    continue  # stay quiet: not for us
             self.conversations += 1
             assistant = self.make_assistant()
             self.set_vocabulary(assistant.vocabulary)

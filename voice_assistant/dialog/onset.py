@@ -61,7 +61,7 @@ def number_to_words(value: int) -> str:
     return str(value)
 
 
-def _read_number(words: list[str], start: int) -> tuple[float, int] | None:
+def read_number(words: list[str], start: int) -> tuple[float, int] | None:
     """A number at ``words[start]``: digits or words up to 99 (+ "and a half")."""
     if start >= len(words):
         return None
@@ -86,7 +86,7 @@ def _read_number(words: list[str], start: int) -> tuple[float, int] | None:
 
 
 def _quantity(words: list[str], start: int, lexicon: OnsetFile) -> Iterator[tuple[float, int]]:
-    number = _read_number(words, start)
+    number = read_number(words, start)
     if number is not None:
         yield number
     for phrase, value in sorted(lexicon.quantities.items(), key=lambda kv: -len(kv[0].split())):

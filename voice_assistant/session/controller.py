@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voice_assistant.dialog.conversation import TIMING, Recommendation, Turn, _minutes_in
+from voice_assistant.dialog.offer import minutes_in
 from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import DialogScript
+from voice_assistant.dialog.states import TIMING
 from voice_assistant.dialog.understanding import Context, understand
-from voice_assistant.events import TimerEvent, Transcript, Vocabulary
+from voice_assistant.events import Recommendation, TimerEvent, Transcript, Turn, Vocabulary
 from voice_assistant.ports import Clock, JournalPort
 from voice_assistant.session.plans import SessionConfig
 from voice_assistant.session.timer import SessionTimer
@@ -125,7 +126,7 @@ class SessionController:
             return self._red_flag(meaning.screens, now)
         timer = self.timer
         name = meaning.name if meaning.kind in ("command", "answer") else ""
-        minutes = _minutes_in(transcript.text)
+        minutes = minutes_in(transcript.text)
         if name == "stop":
             events = timer.stop(now)
         elif name == "pause":
