@@ -108,11 +108,11 @@ class TimerEventKind(StrEnum):
 class TimerEvent:
     """Something the session timer wants said (or done) at ``due`` seconds.
 
-    ``kind`` is a :class:`TimerEventKind`. It is typed ``str`` because a
-    ``StrEnum`` member is one, so the timer may still pass the plain value.
+    ``kind`` compares equal to its plain string ("times_up"), which is what the
+    JSON output and the journal show.
     """
 
-    kind: str
+    kind: TimerEventKind
     due: float
     text: str
     phase: str = ""

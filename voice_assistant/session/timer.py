@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from voice_assistant.events import TimerEvent
+from voice_assistant.events import TimerEvent, TimerEventKind
 from voice_assistant.session.timer_schedule import PhaseSchedule
 from voice_assistant.session.timer_state import Status
 
@@ -145,7 +145,7 @@ class SessionTimer(PhaseSchedule):
             return [self._info(now, "commands.nothing_to_repeat")]
         if self._last.kind == "remaining":
             return self.how_long_left(now)
-        return [replace(self._last, kind="repeat", due=now)]
+        return [replace(self._last, kind=TimerEventKind.REPEAT, due=now)]
 
     def help(self, now: float) -> list[TimerEvent]:
         events = self._advance(now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import tzinfo
 
-from voice_assistant.events import TimerEvent
+from voice_assistant.events import TimerEvent, TimerEventKind
 from voice_assistant.session.numbers import spoken_duration
 from voice_assistant.session.plans import Plan, Schedule, SessionConfig
 from voice_assistant.session.timer_phrases import TimerPhrases
@@ -86,7 +86,7 @@ class PhaseSchedule(TimerProgress):
         return self._words.pack(self._index)
 
     def _event(self, kind: str, due: float, text: str, *, confirm: bool = False) -> TimerEvent:
-        return TimerEvent(kind, due, text, self._phase.kind, self._index, confirm)
+        return TimerEvent(TimerEventKind(kind), due, text, self._phase.kind, self._index, confirm)
 
     def _next_allowed_text(self, t: float) -> str:
         return self._words.next_allowed(self._records, t, self._wall_origin)
