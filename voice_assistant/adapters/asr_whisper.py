@@ -3,25 +3,31 @@
 Whisper transcribes freely; the dialog needs one of a few listed phrases or an
 honest "not understood". Per utterance:
 
-1. Silence check (loudest 30 ms vs. the clip's own floor, as for pocketsphinx):
-   Whisper's ``no_speech_prob`` is unreliable on 1 s clips, so quiet or steady
-   noise never reaches the model.
+1. Silence check (loudest 30 ms vs. the clip's own floor, as for pocketsphinx),
+   then Silero VAD (shipped with faster-whisper): Whisper's ``no_speech_prob`` is
+   unreliable on 1 s clips, and Whisper "hears" pink noise as "You" or "yeah".
 2. Log-mel features of the utterance only, padded with silence to a short window
    (utterance + 1 s, rounded up to 100 frames) instead of Whisper's 30 s: the
    encoder costs ~25 ms instead of ~400 ms.
-3. A free greedy decode (``max_length`` bounded by the audio's length): what the
-   model hears.
-4. Each allowed phrase is scored by teacher forcing: the log-probability of its
-   tokens and of the end of text after them, under a few surface forms ("yes",
-   " Yes.", digits for numbers, "I'm" for "i am"), best form kept. The free
-   decode is rescored the same way, so all scores are comparable.
-5. The best phrase is accepted when the free decode *is* that phrase, or when its
-   score is at most ``max_gap`` nats below the free decode's (the likelihood
-   ratio of "one of the phrases" against "whatever was said"). Otherwise the
-   audio is not understood ("marvin" -> "", not "no").
-6. With ``Vocabulary.sentences`` a confident multi-word free decode that is not a
-   phrase is returned as text (lower case, no punctuation) for the dialog's
-   safety-first understanding ("no but i've wet the bed").
+3. A free greedy decode (bounded to ~4 tokens per second of audio): what the
+   model hears. A decode cut by the bound is usually a loop ("Stop! Stop! Stop!")
+   and is cut after its first sentence or loop period.
+4. The allowed phrases are scored by teacher forcing (one batched ``generate``
+   whose prompts are the phrases; CTranslate2 returns the distribution at every
+   prompt position): the log-probability of the tokens and of the end of text
+   after them, under a few surface forms (" yes.", " Yes.", digits for numbers,
+   "I'm" for "i am"; with or without the final ".", "?", "!"), best form kept.
+   Only forms whose first token is plausible are scored (``max_forms``).
+5. The best phrase is accepted when the free decode *is* that phrase (same
+   words after normalising case, punctuation, digits and contractions), or when
+   its score is at most ``max_gap`` nats below the free decode's (a likelihood
+   ratio: "one of the phrases" against "whatever was said") and above
+   ``min_phrase_logprob`` (a garbage free decode must not make a poor phrase
+   look good). Otherwise the audio is not understood ("marvin" -> "", not "no").
+6. A confident free sentence with more words than the phrase ("no but I've wet
+   the bed") is never shortened to the phrase: with ``Vocabulary.sentences`` it
+   is returned (lower case, no punctuation) for the dialog's safety-first
+   understanding; without, the audio is not understood.
 
 Confidence is a softmax over the phrase scores and the free decode's score
 (``temperature`` > 1 flattens it): the share of the probability the accepted
@@ -99,8 +105,8 @@ class Decision:
     text: str  # what is returned: a phrase, a sentence, or "" (rejected)
     confidence: float
     hypothesis: str  # the free decode as Whisper wrote it ("" = not decoded)
-    reason: str  # accepted | sentence | silence | no_speech | too_short | no_phrases
-    #              | not_a_phrase
+    reason: str  # accepted | sentence | sentence_not_allowed | silence | no_speech
+    #              | too_short | no_phrases | not_a_phrase
     phrase: str  # the best-scoring phrase ("" = none scored)
     phrase_logprob: float  # its log-probability (best surface form, incl. end of text)
     free_logprob: float  # the free decode's log-probability, same scoring
@@ -223,13 +229,25 @@ class WhisperRecognizer:
 
     ``max_gap``          accept the best phrase when its log-probability is at
                          most this many nats below the free decode's (when the
-                         free decode is not the phrase itself).
-    ``temperature``      confidence = softmax(scores / temperature).
-    ``low_confidence``   confirm safety-relevant answers below this.
+                         free decode is not the phrase itself). Tune half: 1.5
+                         -> 13/15 answers, 2.0 -> 14/15, other words rejected
+                         121/123 either way; 3.0 lets more other words through.
+    ``min_phrase_logprob`` ... and when it is at least this (nats, whole phrase).
+                         Right answers heard only via the ratio scored -3.8 to
+                         -5.8; "banana" taken for "no" -6.4 to -7.6.
+    ``temperature``      confidence = softmax(scores / temperature) over the
+                         phrases (same-meaning phrases summed) and the free decode.
+    ``low_confidence``   confirm safety-relevant answers below this (0.5: right
+                         answers on real speech were >= 0.9 but for one, wrongly
+                         accepted words <= 0.3).
     ``sentence_min_words``, ``sentence_min_avg_logprob``, ``sentence_max_compression``:
                          a free decode is passed on as a sentence only with at
-                         least this many words, this mean log-probability per
-                         token and at most this gzip compression ratio (loops).
+                         least this many words (2), this mean log-probability per
+                         token incl. the end (-0.7; espeak sentences heard right
+                         scored -0.14 to -0.43, but garbled ones such as "i can't
+                         fit me" for "a car hit me" reached -0.53: the dialog's
+                         understanding must judge what comes back) and at most
+                         this gzip compression ratio (2.4, as Whisper: loops).
     ``quiet_dbfs``, ``min_contrast_db``: the silence check before decoding.
     ``min_speech_probability``: then Silero VAD (bundled with faster-whisper) must
                          give some 32 ms window at least this speech probability.
@@ -250,6 +268,7 @@ class WhisperRecognizer:
         cpu_threads: int = 2,
         compute_type: str = "int8",
         max_gap: float = 2.0,
+        min_phrase_logprob: float = -6.0,
         temperature: float = 1.0,
         low_confidence: float = 0.5,
         sentence_min_words: int = 2,
@@ -265,6 +284,7 @@ class WhisperRecognizer:
         max_forms: int = 10,
     ) -> None:
         self.max_gap = max_gap
+        self.min_phrase_logprob = min_phrase_logprob
         self.temperature = temperature
         self.low_confidence = low_confidence
         self.sentence_min_words = sentence_min_words
@@ -369,12 +389,14 @@ class WhisperRecognizer:
         There is one more step than tokens when the decode ended by itself (the
         end-of-text step), as many when ``max_length`` cut it (often a loop).
         """
-        max_length = int(min(64, 5 + 4 * seconds))
+        # About 4 tokens a second of speech, + 6. CTranslate2 counts max_length so that
+        # 2n + 2 allows n tokens here (measured).
+        wanted = int(min(60, 6 + 4 * seconds))
         result = self._model.model.generate(
             encoded,
             [self._prompt],
             beam_size=1,
-            max_length=max_length,
+            max_length=2 * wanted + 2,
             return_logits_vocab=True,
         )[0]
         tokens = [int(t) for t in result.sequences_ids[0] if int(t) < self._eot]
@@ -383,19 +405,32 @@ class WhisperRecognizer:
     def _free_score(self, tokens: list[int], steps: list[np.ndarray]) -> tuple[int, float]:
         """How many of the free decode's tokens to keep, and their log-probability with the end.
 
-        A decode that ended keeps everything. One cut by ``max_length`` is cut
-        where "prefix + end of text" is most likely ("Marvin Marvin ..." -> "Marvin").
+        A decode that ended keeps everything. One cut by ``max_length`` is
+        usually a loop ("Stop. Stop. Stop", "Marvin Marvin Marvin"): it is cut
+        after its first sentence, or after the first period of a repeated word
+        pattern, else kept whole; the end of text is then scored where it was cut.
         """
-        picks = np.asarray([steps[k][t] for k, t in enumerate(tokens[: len(steps)])])
-        cumulative = np.concatenate([[0.0], np.cumsum(picks)])
-        ends = np.asarray([step[self._eot] for step in steps])
+        usable = tokens[: len(steps)]
+        picks = [float(steps[k][t]) for k, t in enumerate(usable)]
         if len(steps) > len(tokens):
-            return len(tokens), float(cumulative[len(tokens)] + ends[len(tokens)])
-        if len(tokens) < 2:
-            return len(tokens), float(cumulative[-1])
-        totals = cumulative[1 : len(steps)] + ends[1:]
-        cut = int(np.argmax(totals)) + 1
-        return cut, float(totals[cut - 1])
+            return len(tokens), sum(picks) + float(steps[len(tokens)][self._eot])
+        cut = self._loop_cut(usable)
+        end = float(steps[cut][self._eot]) if cut < len(steps) else 0.0
+        return cut, sum(picks[:cut]) + end
+
+    def _loop_cut(self, tokens: list[int]) -> int:
+        """Tokens to keep of an unfinished decode: the first sentence, or one loop period."""
+        for k in range(1, len(tokens)):
+            if self._tokenizer.decode(tokens[:k]).rstrip().endswith((".", "?", "!")):
+                return k
+        words = words_of(self._tokenizer.decode(tokens))
+        for period in range(1, len(words) // 2 + 1):
+            if all(words[i] == words[i + period] for i in range(len(words) - period)):
+                kept = " ".join(words[:period])
+                for k in range(1, len(tokens) + 1):
+                    if " ".join(words_of(self._tokenizer.decode(tokens[:k]))) == kept:
+                        return k
+        return len(tokens)
 
     def _score(self, encoded: Any, sequences: Sequence[tuple[int, ...]]) -> list[_Scored]:
         """Teacher-forced log-probabilities of each sequence's tokens and of what may follow.
@@ -536,11 +571,19 @@ class WhisperRecognizer:
         others_lp = [] if match is not None or not hypothesis else [free_lp]
         confidence = self._confidence(vocabulary, best, scores, others_lp)
         args = (best, best_lp, free_lp, scores)
-        if match is not None or best_lp >= free_lp - self.max_gap:
+        if match is not None:
             return result(best, confidence, hypothesis, "accepted", *args)
-        if vocabulary.sentences and self._is_sentence(hypothesis, free_avg):
+        sentence = self._is_sentence(hypothesis, free_avg) and (
+            len(words_of(hypothesis)) > len(words_of(best)) + 1
+        )
+        if sentence and vocabulary.sentences:
+            # "no but i've wet the bed": the whole sentence, never just "no".
             text = " ".join(words_of(hypothesis))
             return result(text, round(math.exp(free_avg), 4), hypothesis, "sentence", *args)
+        if sentence:
+            return result("", confidence, hypothesis, "sentence_not_allowed", *args)
+        if best_lp >= free_lp - self.max_gap and best_lp >= self.min_phrase_logprob:
+            return result(best, confidence, hypothesis, "accepted", *args)
         return result("", confidence, hypothesis, "not_a_phrase", *args)
 
     def _confidence(
