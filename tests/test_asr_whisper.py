@@ -97,7 +97,7 @@ def noise(kind: str, seconds: float = 1.5) -> bytes:
     rng = np.random.default_rng(3)
     n = int(16000 * seconds)
     t = np.arange(n) / 16000
-    signal = {
+    signal: np.ndarray = {
         "digital zero": np.zeros(n),
         "faint hiss": rng.normal(0, 10, n),
         "loud hiss": rng.normal(0, 3000, n),
@@ -108,7 +108,8 @@ def noise(kind: str, seconds: float = 1.5) -> bytes:
         )
         * 300,
     }[kind]
-    return np.clip(signal, -32768, 32767).astype(np.int16).tobytes()
+    pcm: bytes = np.clip(signal, -32768, 32767).astype(np.int16).tobytes()
+    return pcm
 
 
 @pytest.mark.audio
