@@ -243,7 +243,7 @@ def test_real_speech_sample(recognizer: WhisperRecognizer) -> None:
     for word_dir in sorted(p for p in SPEECH.iterdir() if p.is_dir()):
         files = sorted(word_dir.glob("*.wav"))
         target = word_dir.name in MEANING
-        for path in files if target else files[:2]:
+        for path in files if target else files[:1]:
             heard = recognizer.recognize(read_wav(path), YES_NO).text
             if target:
                 targets += 1
