@@ -267,7 +267,9 @@ class WhisperRecognizer:
     ``prune_nats``, ``max_forms``: surface forms whose first token is more than
                          ``prune_nats`` below the best first token are not
                          scored; at most ``max_forms`` are scored (each is a
-                         decoder batch row: the main cost of a decode).
+                         decoder batch row: the main cost of a decode);
+                         ``max_forms_matched`` when the free decode is exactly
+                         a phrase (then only its rivals matter).
     ``margin_frames``, ``min_frames``: the encoder window (10 ms frames).
     ``free_tokens``, ``free_tokens_per_s``: the free decode's token budget.
                          On the tune half 10 forms and 10 + 4/s tokens gave the
@@ -300,6 +302,7 @@ class WhisperRecognizer:
         free_tokens_per_s: float = 4.0,
         prune_nats: float = 6.0,
         max_forms: int = 8,
+        max_forms_matched: int = 4,
     ) -> None:
         self.max_gap = max_gap
         self.min_phrase_logprob = min_phrase_logprob
@@ -319,6 +322,7 @@ class WhisperRecognizer:
         self.free_tokens_per_s = free_tokens_per_s
         self.prune_nats = prune_nats
         self.max_forms = max_forms
+        self.max_forms_matched = max_forms_matched
         self._lock = threading.Lock()
         self._prepared: dict[tuple[str, ...], _Prepared] = {}
         started = time.perf_counter()
@@ -538,16 +542,19 @@ class WhisperRecognizer:
             try:
                 encoded = self._encode(audio)
                 free_tokens, steps = self._free_decode(encoded, seconds)
-                candidates = self._candidates(prepared.forms, steps[0])
+                free_lp, free_avg = -math.inf, -math.inf
+                if free_tokens:
+                    cut, free_lp = self._free_score(free_tokens, steps)
+                    free_avg = free_lp / (cut + 1)
+                    free_tokens = free_tokens[:cut]
+                hypothesis = self._tokenizer.decode(free_tokens).strip()
+                # Heard exactly a phrase: only its closest rivals need scoring.
+                matched = hypothesis and canonical(hypothesis) in prepared.by_text
+                limit = self.max_forms_matched if matched else self.max_forms
+                candidates = self._candidates(prepared.forms, steps[0], limit)
                 scored = self._score(encoded, [f.tokens for f in candidates])
             except (RuntimeError, ValueError) as exc:
                 raise RecognizerError(f"The Whisper engine failed on this audio ({exc}).") from None
-        free_lp, free_avg = -math.inf, -math.inf
-        if free_tokens:
-            cut, free_lp = self._free_score(free_tokens, steps)
-            free_avg = free_lp / (cut + 1)
-            free_tokens = free_tokens[:cut]
-        hypothesis = self._tokenizer.decode(free_tokens).strip()
         phrase_scores: dict[str, float] = {}
         for form, row in zip(candidates, scored, strict=False):
             # A form is "<body>.": end after the body, or after the full stop.
@@ -559,13 +566,13 @@ class WhisperRecognizer:
             vocabulary, prepared, hypothesis, free_lp, free_avg, phrase_scores, result
         )
 
-    def _candidates(self, forms: Sequence[_Form], first: np.ndarray) -> list[_Form]:
+    def _candidates(self, forms: Sequence[_Form], first: np.ndarray, limit: int) -> list[_Form]:
         """The forms worth scoring: first token within ``prune_nats`` of the best one."""
         if not forms:
             return []
         firsts = np.asarray([first[f.tokens[0]] for f in forms])
         keep = np.flatnonzero(firsts >= firsts.max() - self.prune_nats)
-        order = keep[np.argsort(-firsts[keep], kind="stable")][: self.max_forms]
+        order = keep[np.argsort(-firsts[keep], kind="stable")][:limit]
         return [forms[i] for i in sorted(order)]
 
     def _judge(
