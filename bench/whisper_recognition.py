@@ -170,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_synth:
         synth(ours, vocabularies, meaning, args.quick, dump)
 
+    if not args.no_synth:
+        sentences(ours, vocabularies["yes/no question"], args.quick, dump)
+
     onset = vocabularies["onset question"]
     fresh_prepare = time.perf_counter()
     ours._prepared.clear()
@@ -263,6 +266,54 @@ def synth(
     )
     if misses:
         print("  missed: " + "; ".join(misses))
+
+
+SENTENCES = (
+    "i can't feel anything down there",
+    "no but i have wet the bed",
+    "a car hit me",
+    "i fell off a ladder",
+    "yes it hurts a lot",
+    "i have had a fever for two days",
+)
+
+
+def sentences(ours: WhisperRecognizer, vocabulary: Vocabulary, quick: bool, dump: Any) -> None:
+    """Free sentences with ``Vocabulary.sentences``: passed on whole, or not understood."""
+    import dataclasses
+
+    voices = VOICES[:2] if quick else VOICES
+    cache = Path(tempfile.gettempdir()) / "heat-or-ice-bench-espeak"
+    cache.mkdir(exist_ok=True)
+    open_ = dataclasses.replace(vocabulary, sentences=True)
+    counts = {"sentence": 0, "phrase": 0, "": 0}
+    closed_phrase = 0
+    samples: list[str] = []
+    for text in SENTENCES:
+        for voice in voices:
+            pcm = espeak_pcm(text, voice, 150, cache)
+            decision = ours.decide(pcm, open_)
+            record(dump, "sentence", text, {"word": text, "voice": voice}, decision)
+            kind = (
+                decision.reason
+                if decision.reason == "sentence"
+                else ("phrase" if decision.text else "")
+            )
+            counts[kind] += 1
+            if kind == "sentence" and len(samples) < 8:
+                samples.append(f"{text!r} ({voice}) -> {decision.text!r}")
+            closed_phrase += bool(ours.decide(pcm, vocabulary).text)
+    n = len(SENTENCES) * len(voices)
+    print(
+        f"\nSentences ({len(SENTENCES)} x {len(voices)} voices, 150 wpm), dialog yes/no vocabulary"
+    )
+    print(
+        f"  sentences=True:  passed on whole {pct(counts['sentence'], n)}, "
+        f"as a phrase {pct(counts['phrase'], n)}, not understood {pct(counts[''], n)}"
+    )
+    print(f"  sentences=False: taken as a phrase {pct(closed_phrase, n)}")
+    for sample in samples:
+        print(f"    {sample}")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ honest "not understood". Per utterance:
    look good). Otherwise the audio is not understood ("marvin" -> "", not "no").
    Also not understood: a phrase of another meaning scoring within
    ``min_margin`` of the best ("Yes, today" for "yesterday").
-6. A confident free sentence with more words than the phrase ("no but I've wet
-   the bed") is never shortened to the phrase: with ``Vocabulary.sentences`` it
-   is returned (lower case, no punctuation) for the dialog's safety-first
-   understanding; without, the audio is not understood.
+6. A free decode with two or more words more than the phrase ("no but I've wet
+   the bed") is never shortened to the phrase. If it is a confident sentence and
+   ``Vocabulary.sentences`` is set, it is returned (lower case, no punctuation)
+   for the dialog's safety-first understanding; otherwise the audio is not
+   understood.
 
 Confidence is a softmax over the phrase scores and the free decode's score
 (``temperature`` > 1 flattens it): the share of the probability the accepted
@@ -109,8 +110,8 @@ class Decision:
     text: str  # what is returned: a phrase, a sentence, or "" (rejected)
     confidence: float
     hypothesis: str  # the free decode as Whisper wrote it ("" = not decoded)
-    reason: str  # accepted | sentence | sentence_not_allowed | ambiguous | silence
-    #              | no_speech | too_short | no_phrases | not_a_phrase
+    reason: str  # accepted | sentence | sentence_not_allowed | longer_than_phrase
+    #              | ambiguous | silence | no_speech | too_short | no_phrases | not_a_phrase
     phrase: str  # the best-scoring phrase ("" = none scored)
     phrase_logprob: float  # its log-probability (best surface form, incl. end of text)
     free_logprob: float  # the free decode's log-probability, same scoring
@@ -592,9 +593,9 @@ class WhisperRecognizer:
         best = match if match is not None else max(scores, key=scores.__getitem__, default="")
         best_lp = scores.get(best, -math.inf)
         args = (best, best_lp, free_lp, scores)
-        sentence = self._is_sentence(hypothesis, free_avg) and (
-            len(words_of(hypothesis)) > len(words_of(best)) + 1
-        )
+        # Whisper heard more than the phrase: never shorten it to the phrase.
+        longer = len(words_of(hypothesis)) > len(words_of(best)) + 1
+        sentence = longer and self._is_sentence(hypothesis, free_avg)
         if match is None and sentence and vocabulary.sentences:
             # "no but i've wet the bed": the whole sentence, never just "no".
             text = " ".join(words_of(hypothesis))
@@ -605,6 +606,9 @@ class WhisperRecognizer:
         confidence = self._confidence(vocabulary, best, scores, others_lp)
         if match is None and sentence:
             return result("", confidence, hypothesis, "sentence_not_allowed", *args)
+        if match is None and longer:
+            # "Yes, it hurts a lot." heard unsurely: not "yes" either.
+            return result("", confidence, hypothesis, "longer_than_phrase", *args)
         if match is None and not (
             best_lp >= free_lp - self.max_gap and best_lp >= self.min_phrase_logprob
         ):
