@@ -188,6 +188,10 @@ def test_sentences_only_when_the_dialog_can_judge_them(recognizer: WhisperRecogn
     wet = synth_pcm("no but i have wet the bed", "en-gb", 150)
     assert recognizer.recognize(wet, closed).text == ""
     assert "wet the bed" in recognizer.recognize(wet, open_).text
+    # Nor "yes" out of "yes it hurts a lot", even when that is heard unsurely.
+    hurts = synth_pcm("yes it hurts a lot", "en-gb", 150)
+    assert recognizer.recognize(hurts, closed).text == ""
+    assert recognizer.recognize(hurts, open_).text in ("", "yes it hurts a lot")
     # A plain phrase is still the phrase, and single unknown words are still rejected.
     assert recognizer.recognize(synth_pcm("not sure", "en-gb"), open_).text == "not sure"
     assert recognizer.recognize(synth_pcm("marvin", "en-gb"), open_).text == ""
@@ -215,6 +219,15 @@ def test_confidence_orders_clear_answers_above_ambiguous_ones(
     assert (
         heard.confidence >= recognizer.recognize(synth_pcm("no", "en-gb", 150), YES_NO).confidence
     )
+
+
+def test_a_looping_decode_is_cut_after_its_first_sentence_or_period(
+    recognizer: WhisperRecognizer,
+) -> None:
+    encode = recognizer._tokenizer.encode  # the model's own tokenizer
+    assert recognizer._loop_cut(encode(" Stop! Stop! Stop! Stop")) == len(encode(" Stop!"))
+    assert recognizer._loop_cut(encode(" Marvin Marvin Marvin")) == len(encode(" Marvin"))
+    assert recognizer._loop_cut(encode(" not sure")) == len(encode(" not sure"))
 
 
 @pytest.mark.audio
