@@ -21,6 +21,7 @@ from voice_assistant.adapters.asr_whisper import (
     WhisperRecognizer,
     canonical,
     compression_ratio,
+    content_words,
     surface_forms,
     with_digits,
 )
@@ -68,6 +69,11 @@ def test_surface_forms_cover_case_digits_and_contractions() -> None:
     assert surface_forms("!!") == []
     assert with_digits(["twenty", "one", "days"]) == ["21", "days"]
     assert with_digits(["ten", "two"]) == ["10", "2"]
+
+
+def test_spelled_letters_are_not_content_words() -> None:
+    assert content_words("D U D") == []
+    assert content_words("I have a car.") == ["i", "have", "a", "car"]
 
 
 def test_compression_ratio_flags_loops() -> None:
@@ -228,6 +234,7 @@ def test_a_looping_decode_is_cut_after_its_first_sentence_or_period(
     assert recognizer._loop_cut(encode(" Stop! Stop! Stop! Stop")) == len(encode(" Stop!"))
     assert recognizer._loop_cut(encode(" Marvin Marvin Marvin")) == len(encode(" Marvin"))
     assert recognizer._loop_cut(encode(" not sure")) == len(encode(" not sure"))
+    assert recognizer._loop_cut(encode(" and stop, stop, stop, stop,")) == len(encode(" and stop"))
 
 
 @pytest.mark.audio

@@ -124,6 +124,11 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("\u2019", "'"))
 
 
+def content_words(text: str) -> list[str]:
+    """Words of ``text`` without spelled-out letters ("D U D" has none; "i" and "a" count)."""
+    return [w for w in words_of(text) if len(w) > 1 or w in ("i", "a")]
+
+
 def number_to_words(value: int) -> str:
     """0..99 as spoken words ("forty eight")."""
     if value < 20:
@@ -449,12 +454,14 @@ class WhisperRecognizer:
             if self._tokenizer.decode(tokens[:k]).rstrip().endswith((".", "?", "!")):
                 return k
         words = words_of(self._tokenizer.decode(tokens))
-        for period in range(1, len(words) // 2 + 1):
-            if all(words[i] == words[i + period] for i in range(len(words) - period)):
-                kept = " ".join(words[:period])
-                for k in range(1, len(tokens) + 1):
-                    if " ".join(words_of(self._tokenizer.decode(tokens[:k]))) == kept:
-                        return k
+        for start in range(3):  # "and stop, stop, stop": a word or two, then the loop
+            rest = words[start:]
+            for period in range(1, len(rest) // 2 + 1):
+                if all(rest[i] == rest[i + period] for i in range(len(rest) - period)):
+                    kept = " ".join(words[: start + period])
+                    for k in range(1, len(tokens) + 1):
+                        if " ".join(words_of(self._tokenizer.decode(tokens[:k]))) == kept:
+                            return k
         return len(tokens)
 
     def _score(self, encoded: Any, sequences: Sequence[tuple[int, ...]]) -> list[_Scored]:
@@ -594,7 +601,7 @@ class WhisperRecognizer:
         best_lp = scores.get(best, -math.inf)
         args = (best, best_lp, free_lp, scores)
         # Whisper heard more than the phrase: never shorten it to the phrase.
-        longer = len(words_of(hypothesis)) > len(words_of(best)) + 1
+        longer = len(content_words(hypothesis)) > len(words_of(best)) + 1
         sentence = longer and self._is_sentence(hypothesis, free_avg)
         if match is None and sentence and vocabulary.sentences:
             # "no but i've wet the bed": the whole sentence, never just "no".
