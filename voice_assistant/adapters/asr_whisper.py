@@ -28,8 +28,8 @@ honest "not understood". Per utterance:
    look good). Otherwise the audio is not understood ("marvin" -> "", not "no").
    Also not understood: a phrase of another meaning scoring within
    ``min_margin`` of the best ("Yes, today" for "yesterday").
-6. A free decode with two or more words more than the phrase ("no but I've wet
-   the bed") is never shortened to the phrase. If it is a confident sentence and
+6. A free decode that contains the phrase and two or more words more ("no but
+   I've wet the bed") is never shortened to the phrase. If it is a confident sentence and
    ``Vocabulary.sentences`` is set, it is returned (lower case, no punctuation)
    for the dialog's safety-first understanding; otherwise the audio is not
    understood.
@@ -127,6 +127,11 @@ def words_of(text: str) -> list[str]:
 def content_words(text: str) -> list[str]:
     """Words of ``text`` without spelled-out letters ("D U D" has none; "i" and "a" count)."""
     return [w for w in words_of(text) if len(w) > 1 or w in ("i", "a")]
+
+
+def contains(text: str, part: str) -> bool:
+    """Are ``part``'s words a run of ``text``'s words?"""
+    return bool(part) and f" {part} " in f" {text} "
 
 
 def number_to_words(value: int) -> str:
@@ -456,6 +461,8 @@ class WhisperRecognizer:
         words = words_of(self._tokenizer.decode(tokens))
         for start in range(3):  # "and stop, stop, stop": a word or two, then the loop
             rest = words[start:]
+            if len(rest) > 2 and len(tokens) > 1:
+                rest = rest[:-1]  # the last word may be cut short ("Pause Pause P")
             for period in range(1, len(rest) // 2 + 1):
                 if all(rest[i] == rest[i + period] for i in range(len(rest) - period)):
                     kept = " ".join(words[: start + period])
@@ -600,8 +607,12 @@ class WhisperRecognizer:
         best = match if match is not None else max(scores, key=scores.__getitem__, default="")
         best_lp = scores.get(best, -math.inf)
         args = (best, best_lp, free_lp, scores)
-        # Whisper heard more than the phrase: never shorten it to the phrase.
-        longer = len(content_words(hypothesis)) > len(words_of(best)) + 1
+        # Whisper heard the phrase and more ("No but I have wet the bed."): never
+        # shorten that to the phrase. ("in the industry" for "injury" is another
+        # reading of the same sound: the scores judge that.)
+        longer = len(content_words(hypothesis)) > len(words_of(best)) + 1 and contains(
+            canonical(hypothesis), canonical(best)
+        )
         sentence = longer and self._is_sentence(hypothesis, free_avg)
         if match is None and sentence and vocabulary.sentences:
             # "no but i've wet the bed": the whole sentence, never just "no".
