@@ -21,6 +21,7 @@ from voice_assistant.adapters.asr_whisper import (
     WhisperRecognizer,
     canonical,
     compression_ratio,
+    contains,
     content_words,
     surface_forms,
     with_digits,
@@ -74,6 +75,9 @@ def test_surface_forms_cover_case_digits_and_contractions() -> None:
 def test_spelled_letters_are_not_content_words() -> None:
     assert content_words("D U D") == []
     assert content_words("I have a car.") == ["i", "have", "a", "car"]
+    assert contains("no but i have wet the bed", "no")
+    assert not contains("in the industry", "injury")
+    assert not contains("nobody", "no")
 
 
 def test_compression_ratio_flags_loops() -> None:

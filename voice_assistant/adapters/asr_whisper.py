@@ -610,10 +610,9 @@ class WhisperRecognizer:
         # Whisper heard the phrase and more ("No but I have wet the bed."): never
         # shorten that to the phrase. ("in the industry" for "injury" is another
         # reading of the same sound: the scores judge that.)
-        longer = len(content_words(hypothesis)) > len(words_of(best)) + 1 and contains(
-            canonical(hypothesis), canonical(best)
-        )
-        sentence = longer and self._is_sentence(hypothesis, free_avg)
+        more = len(content_words(hypothesis)) > len(words_of(best)) + 1
+        longer = more and contains(canonical(hypothesis), canonical(best))
+        sentence = more and self._is_sentence(hypothesis, free_avg)
         if match is None and sentence and vocabulary.sentences:
             # "no but i've wet the bed": the whole sentence, never just "no".
             text = " ".join(words_of(hypothesis))
@@ -622,7 +621,7 @@ class WhisperRecognizer:
             return result("", 0.0, hypothesis, "no_phrases", *args)
         others_lp = [] if match is not None or not hypothesis else [free_lp]
         confidence = self._confidence(vocabulary, best, scores, others_lp)
-        if match is None and sentence:
+        if match is None and longer and sentence:
             return result("", confidence, hypothesis, "sentence_not_allowed", *args)
         if match is None and longer:
             # "Yes, it hurts a lot." heard unsurely: not "yes" either.
