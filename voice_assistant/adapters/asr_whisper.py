@@ -258,9 +258,9 @@ class WhisperRecognizer:
                          real speech it changed nothing.
     ``temperature``      confidence = softmax(scores / temperature) over the
                          phrases (same-meaning phrases summed) and the free decode.
-    ``low_confidence``   confirm safety-relevant answers below this (0.5: right
-                         answers on real speech were >= 0.9 but for one, wrongly
-                         accepted words <= 0.3).
+    ``low_confidence``   confirm safety-relevant answers below this (0.5: on
+                         real speech 59 right / 1 wrong answers at or above it,
+                         9 right / 8 wrong below).
     ``sentence_min_words``, ``sentence_min_avg_logprob``, ``sentence_max_compression``:
                          a free decode is passed on as a sentence only with at
                          least this many words (2), this mean log-probability per
