@@ -135,8 +135,13 @@ class Vocabulary:
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Phrase -> what it means to the dialog ("no thanks" -> "no"); may be empty."""
     sentences: bool = False
-    """Whole sentences are welcome too (triage answers, session): the phrases are
-    examples, not a closed list."""
+    """The dialog can judge a free sentence here; an engine that hears sentences may return one.
+
+    When true, a recogniser that transcribes whole sentences (Whisper) may return
+    a confident free sentence that is not one of ``phrases`` ("no but i've wet the
+    bed"); the dialog's safety-first understanding then judges it. When false,
+    only ``phrases`` or "" come back.
+    """
 
     def is_complete(self, phrase: str) -> bool:
         """Can ``phrase`` be taken as the whole answer the moment the talker pauses?
