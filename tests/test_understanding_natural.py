@@ -1,0 +1,868 @@
+"""A held-out style set of natural answers, the way tired people in pain talk.
+
+British, Scottish, Northern English and American phrasing; fillers, typos a
+speech recogniser makes (no punctuation, "gonna", "aye", "dinnae"), double
+negatives, short and rambling replies. None of these sentences is a pattern in
+dialogs/: the patterns there are general, these are the exam.
+
+Expected meanings, as a careful nurse would take the reply:
+    red:<fact>[,<fact>]   a red flag for those screens
+    yes / no / unsure     an answer to the question asked
+    <cause name>          cause question: lifting / exercise / injury / other_cause
+    acute / later         onset: within the acute limit (72 h) or after it
+    ask                   onset: the assistant asks a follow-up ("more than three days?")
+    start / decline / minutes   timer offer
+    done                  session: the pack is off
+    cmd:<name>            a whole-utterance command
+    unclear               asked again
+
+At a danger screen, "yes", "unsure" and a red flag for that screen all lead to
+the same advice, so they count as the same result. A red flag for more screens
+than expected counts as right (the advice is never less urgent).
+
+Unsafe (must be 0): a red flag, yes or unsure becoming "no" or a plain answer;
+anything unclear becoming "no" on a danger screen; a red flag missed at another
+question or during a session; "done" when the pack is not off; "no" at the
+swelling question when it is swollen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from support import PLANS
+
+from voice_assistant.dialog.conversation import OFFER_TIMER, Conversation, ConversationOptions
+from voice_assistant.dialog.script import DialogScript
+from voice_assistant.dialog.understanding import Context, Understanding, understand
+from voice_assistant.events import Transcript
+from voice_assistant.session.controller import session_context
+
+SADDLE, BLADDER, LEGS, TRAUMA, CHEST = (
+    "emergency_saddle",
+    "emergency_bladder",
+    "emergency_legs",
+    "emergency_trauma",
+    "emergency_chest",
+)
+SCREEN_FACT = {
+    SADDLE: "saddle_numbness",
+    BLADDER: "bladder_bowel",
+    LEGS: "leg_weakness",
+    TRAUMA: "serious_trauma",
+    CHEST: "chest_breathing",
+    "fever": "fever",
+    "cancer": "cancer_weight_loss",
+    "night_pain": "night_pain",
+    "sensation": "reduced_sensation",
+}
+EMERGENCY = {"saddle_numbness", "bladder_bowel", "leg_weakness", "serious_trauma", "chest_breathing"}
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+# (class, where, text, meaning)
+CASES: list[tuple[str, str, str, str]] = []
+
+
+def cases(kind: str, where: str, rows: list[tuple[str, str]]) -> None:
+    CASES.extend((kind, where, text, meaning) for text, meaning in rows)
+
+
+S, B, L, T, C = (f"red:{SCREEN_FACT[q]}" for q in (SADDLE, BLADDER, LEGS, TRAUMA, CHEST))
+FEVER, CANCER, NIGHT, SENSE = (
+    f"red:{SCREEN_FACT[q]}" for q in ("fever", "cancer", "night_pain", "sensation")
+)
+
+# --- saddle -------------------------------------------------------------------------------
+cases(
+    "red flag",
+    SADDLE,
+    [
+        ("erm its gone kinda numb down below", S),
+        ("aye its numb round my bum", S),
+        ("there's a weird tingly feeling in my groin like", S),
+        ("my backside's gone dead", S),
+        ("i cant feel nothing down there", S),
+        ("it feels numb when i sit on the toilet", S),
+        ("I've lost the feeling round my private parts", S),
+        ("yeah a bit of pins and needles round my bottom", S),
+        ("i ain't got no feeling down there", S),
+        ("to be honest i can't properly feel it when i wipe", S),
+        ("when I wipe I can't really feel it", S),
+        ("my inner thighs have gone all numb", S),
+        ("it's kind of numb between me legs", S),
+        ("yes my bum cheeks feel numb", S),
+        ("I mean it's tingling round my privates", S),
+    ],
+)
+cases(
+    "clear no",
+    SADDLE,
+    [
+        ("nah not that i've noticed", "no"),
+        ("no, nothing like that love", "no"),
+        ("nope all normal down there", "no"),
+        ("no everything feels normal", "no"),
+        ("naw", "no"),
+        ("nae", "no"),
+        ("no i dont think so", "no"),
+        ("erm no not really", "no"),
+        ("no, not that I know of", "no"),
+        ("no i haven't noticed anything like that", "no"),
+    ],
+)
+cases(
+    "unsure",
+    SADDLE,
+    [
+        ("erm i'm not really sure to be honest", "unsure"),
+        ("i haven't really paid attention", "unsure"),
+        ("i don't rightly know", "unsure"),
+        ("could be a wee bit, not sure", "unsure"),
+        ("maybe a tiny bit", "unsure"),
+    ],
+)
+cases(
+    "asked again",
+    SADDLE,
+    [
+        ("my back's killing me", "unclear"),
+        ("what do you mean", "unclear"),
+        ("it's just my lower back", "unclear"),
+    ],
+)
+
+# --- bladder and bowel ---------------------------------------------------------------------
+cases(
+    "red flag",
+    BLADDER,
+    [
+        ("i havent had a wee since yesterday", B),
+        ("I've not been for a wee since last night", B),
+        ("i keep wetting myself", B),
+        ("I've had a couple of accidents", B),
+        ("i can't feel when i need the toilet", B),
+        ("i've been leaking a bit", B),
+        ("i pee myself when i cough", B),
+        ("it takes ages to start peeing", B),
+        ("my pee just dribbles out", B),
+        ("had an accident in me pants", B),
+        ("I haven't had a poo for days and I can't go", B),
+        ("i cant get the wee out properly", B),
+        ("i've not passed water all day", B),
+        ("I had to wear a pad cos I keep leaking", B),
+        ("I couldn't hold it and wet myself", B),
+        ("i haven't really been able to go since monday", B),
+    ],
+)
+cases(
+    "clear no",
+    BLADDER,
+    [
+        ("i've been going to the loo fine", "no"),
+        ("peeing's normal", "no"),
+        ("no wees and poos are all normal", "no"),
+        ("nah waterworks are grand", "no"),
+        ("no, toilet's fine", "no"),
+        ("no everything's working as normal down there", "no"),
+        ("no i've been weeing fine", "no"),
+        ("no that's all fine thanks", "no"),
+        ("nope no change there", "no"),
+        ("no, no problems at all", "no"),
+    ],
+)
+cases(
+    "unsure",
+    BLADDER,
+    [
+        ("not sure, i've not been drinking much", "unsure"),
+        ("erm dunno really", "unsure"),
+        ("i think i might have leaked a bit", "unsure"),
+        ("I'm not sure, maybe", "unsure"),
+    ],
+)
+cases(
+    "asked again",
+    BLADDER,
+    [
+        ("I don't have no trouble peeing", "unclear"),
+        ("it's just my back hurting", "unclear"),
+        ("no leaks", "unclear"),
+    ],
+)
+
+# --- legs ----------------------------------------------------------------------------------
+cases(
+    "red flag",
+    LEGS,
+    [
+        ("my legs have gone all wobbly", L),
+        ("both me legs are tingling", L),
+        ("my legs feel really heavy", L),
+        ("i keep tripping over my own feet", L),
+        ("my legs keep buckling", L),
+        ("both legs are like pins and needles", L),
+        ("my legs are getting weaker and weaker", L),
+        ("my left leg's gone weak", L),
+        ("i cant lift my foot properly", L),
+        ("my feet feel numb", L),
+        ("both legs are killing me", L),
+        ("i cant feel my legs proper", L),
+        ("I can barely stand up", L),
+        ("aye they're weak as anything", L),
+        ("my legs just gave out on me", L),
+    ],
+)
+cases(
+    "clear no",
+    LEGS,
+    [
+        ("no they're fine", "no"),
+        ("legs are grand", "no"),
+        ("no i can walk fine", "no"),
+        ("walking's fine, legs are fine", "no"),
+        ("nope both legs feel normal", "no"),
+        ("no my legs are strong", "no"),
+        ("nah i'm walking alright", "no"),
+        ("no, not at all, I mean", "no"),
+    ],
+)
+cases(
+    "unsure",
+    LEGS,
+    [
+        ("hard to tell, I've been in bed", "unsure"),
+        ("maybe a bit weak, not sure", "unsure"),
+        ("i dunno they feel a bit funny", "unsure"),
+    ],
+)
+cases(
+    "asked again",
+    LEGS,
+    [
+        ("only my right leg aches", "unclear"),
+        ("i've got a pain down the back of one leg", "unclear"),
+        ("my left leg hurts a little", "unclear"),
+        ("my knee's a bit sore", "unclear"),
+    ],
+)
+
+# --- serious trauma ------------------------------------------------------------------------
+cases(
+    "red flag",
+    TRAUMA,
+    [
+        ("i came off my bike", T),
+        ("got rear ended on the motorway", T),
+        ("a lad tackled me at football", T),
+        ("i went flying down the stairs", T),
+        ("slipped in the shower and landed on my bum", T),
+        ("i was in a car accident", T),
+        ("fell off a wall when i was drunk", T),
+        ("came off a horse", T),
+        ("my mate hit me in the back with a bat", T),
+        ("i've got brittle bones", T),
+        ("im on steroids for my asthma", T),
+        ("yeah i fell over on the ice", T),
+        ("a car went into the back of me", T),
+        ("I tripped over the cat and fell", T),
+        ("somebody kicked me in the back", T),
+    ],
+)
+cases(
+    "clear no",
+    TRAUMA,
+    [
+        ("no i was just hoovering", "no"),
+        ("nah it just came on gradually", "no"),
+        ("no it just started hurting", "no"),
+        ("no, I just woke up with it", "no"),
+        ("no i was only sitting at my desk", "no"),
+        ("nope nothing happened", "no"),
+        ("no, it came on out of nowhere", "no"),
+        ("no i just bent over to pick something up", "no"),
+        ("no, no fall or anything", "no"),
+        ("no, nothing like that, I was just gardening", "no"),
+    ],
+)
+cases(
+    "unsure",
+    TRAUMA,
+    [("i'm not sure, i might have knocked it", "unsure"), ("can't remember to be honest", "unsure")],
+)
+cases(
+    "asked again",
+    TRAUMA,
+    [
+        ("no but i did fall over last week", T),  # a fall is asked about, not waved away
+        ("I bumped into a door", "unclear"),
+        ("it just hurts", "unclear"),
+    ],
+)
+
+# --- chest and breathing -------------------------------------------------------------------
+cases(
+    "red flag",
+    CHEST,
+    [
+        ("i get out of breath going up the stairs", C),
+        ("my chest feels proper tight", C),
+        ("it hurts to breathe in", C),
+        ("i'm a bit wheezy", C),
+        ("there's a pressure on my chest", C),
+        ("i've got a pain in me chest", C),
+        ("i can't get my breath", C),
+        ("breathing's a bit of a struggle", C),
+        ("my chest is really sore", C),
+        ("i get chest pains now and then", C),
+        ("i'm struggling to breathe", C),
+    ],
+)
+cases(
+    "clear no",
+    CHEST,
+    [
+        ("no i'm breathing fine", "no"),
+        ("chest is fine", "no"),
+        ("nah breathing's grand", "no"),
+        ("no chest's alright", "no"),
+        ("no, I can breathe fine", "no"),
+        ("nope nothing like that", "no"),
+        ("nah i'm fine thanks", "no"),
+    ],
+)
+cases(
+    "unsure",
+    CHEST,
+    [("i think i'm a bit short of breath", "unsure"), ("not sure really", "unsure")],
+)
+cases(
+    "asked again",
+    CHEST,
+    [("no problems breathing", "unclear"), ("it's my back not my chest", "unclear")],
+)
+
+# --- fever ---------------------------------------------------------------------------------
+cases(
+    "red flag",
+    "fever",
+    [
+        ("i've been a bit feverish", FEVER),
+        ("i'm boiling then freezing", FEVER),
+        ("aye i've been sweating buckets at night", FEVER),
+        ("i feel like death warmed up", FEVER),
+        ("i've had the shivers", FEVER),
+        ("i've been feeling crap", FEVER),
+        ("i've got a bit of a temperature", FEVER),
+        ("i'm proper poorly", FEVER),
+        ("i've been burning up", FEVER),
+        ("i've been feeling really rough", FEVER),
+        ("i feel awful", FEVER),
+    ],
+)
+cases(
+    "clear no",
+    "fever",
+    [
+        ("no i feel alright apart from my back", "no"),
+        ("i feel fine in meself", "no"),
+        ("nope, i'm fine otherwise", "no"),
+        ("no, i feel ok in myself", "no"),
+        ("no i'm fine apart from the pain", "no"),
+        ("nah i feel grand", "no"),
+    ],
+)
+cases(
+    "unsure",
+    "fever",
+    [
+        ("i haven't taken my temperature", "unsure"),
+        ("i might have a bit of a temperature", "unsure"),
+        ("i'm not really sure", "unsure"),
+    ],
+)
+cases(
+    "asked again",
+    "fever",
+    [("no temperature or anything", "unclear"), ("no i'm not poorly", "unclear")],
+)
+
+# --- cancer and weight loss ----------------------------------------------------------------
+cases(
+    "red flag",
+    "cancer",
+    [
+        ("i was treated for prostate cancer", CANCER),
+        ("i had a lump removed, it was cancerous", CANCER),
+        ("i've dropped a dress size without trying", CANCER),
+        ("my jeans are falling off me", CANCER),
+        ("i've been losing weight", CANCER),
+        ("lost about half a stone", CANCER),
+        ("i'm in remission", CANCER),
+        ("i had chemo years ago", CANCER),
+        ("i've had a tumour", CANCER),
+        ("yes breast cancer ten years back", CANCER),
+    ],
+)
+cases(
+    "clear no",
+    "cancer",
+    [
+        ("no, weight's the same", "no"),
+        ("nope, if anything i've put weight on", "no"),
+        ("nah, nothing like that", "no"),
+        ("no i'm the same weight as ever", "no"),
+        ("no to both", "no"),
+        ("no neither", "no"),
+    ],
+)
+cases(
+    "unsure",
+    "cancer",
+    [
+        ("i might have lost a bit of weight", "unsure"),
+        ("not sure, i haven't weighed myself", "unsure"),
+    ],
+)
+cases(
+    "asked again",
+    "cancer",
+    [("no, never had cancer", "unclear"), ("i ain't never had cancer", "unclear")],
+)
+
+# --- night pain ----------------------------------------------------------------------------
+cases(
+    "red flag",
+    "night_pain",
+    [
+        ("it's murder at night", NIGHT),
+        ("i can't get comfy in bed", NIGHT),
+        ("it keeps me awake", NIGHT),
+        ("lying down makes it worse", NIGHT),
+        ("it's there all the time even when i'm resting", NIGHT),
+        ("nothing i do eases it", NIGHT),
+        ("i'm up half the night with it", NIGHT),
+        ("aye it's worse in bed", NIGHT),
+        ("resting doesn't make any difference", NIGHT),
+    ],
+)
+cases(
+    "clear no",
+    "night_pain",
+    [
+        ("no it's fine once i'm lying down", "no"),
+        ("no i sleep ok", "no"),
+        ("it eases off when i lie down", "no"),
+        ("no, it's better in bed", "no"),
+        ("sleeping's fine", "no"),
+        ("no it settles when i rest", "no"),
+        ("no, resting helps", "no"),
+    ],
+)
+cases(
+    "unsure",
+    "night_pain",
+    [("it's hard to say, i don't sleep well anyway", "unsure"), ("dunno really", "unsure")],
+)
+cases(
+    "asked again",
+    "night_pain",
+    [("it's only bad when i move", "unclear"), ("it's sore in the day", "unclear")],
+)
+
+# --- reduced sensation ---------------------------------------------------------------------
+cases(
+    "red flag",
+    "sensation",
+    [
+        ("i'm type one", SENSE),
+        ("i'm a diabetic", SENSE),
+        ("i've got sugar diabetes", SENSE),
+        ("i've got raynauds", SENSE),
+        ("i get poor circulation in my feet", SENSE),
+        ("i've got nerve damage in my back", SENSE),
+        ("i'm pre diabetic", SENSE),
+        ("the skin on my back feels numb", SENSE),
+        ("yeah my sugars are all over the place", SENSE),
+    ],
+)
+cases(
+    "clear no",
+    "sensation",
+    [
+        ("no, my skin's fine", "no"),
+        ("no, feeling's normal", "no"),
+        ("nope none of them", "no"),
+        ("no, none of that", "no"),
+        ("nah nowt like that", "no"),
+        ("no i can feel it fine", "no"),
+    ],
+)
+cases("unsure", "sensation", [("not sure, never been tested", "unsure"), ("no clue", "unsure")])
+cases(
+    "asked again",
+    "sensation",
+    [("nope, no diabetes or anything", "unclear"), ("no i'm not diabetic", "unclear")],
+)
+
+# --- double negatives, typos, rambling, across the screens -----------------------------------
+cases(
+    "clear no",
+    SADDLE,
+    [("i haven't got nothing like that", "no"), ("no, nothing of the sort", "no")],
+)
+cases(
+    "clear no",
+    BLADDER,
+    [("nah, not had any bother", "no"), ("no bother at all", "no")],
+)
+cases("clear no", LEGS, [("no, they're alright", "no"), ("i dont think so no", "no")])
+cases("clear no", CHEST, [("no, I'm all good", "no"), ("no not at all love", "no")])
+
+# --- red flags volunteered at another question ---------------------------------------------
+cases(
+    "volunteered",
+    "onset",
+    [
+        ("yesterday and my legs have gone weak", L),
+        ("about a week ago, since i came off my bike", T),
+        ("this morning and i've wet myself", B),
+        ("two days ago and i'm proper short of breath", C),
+    ],
+)
+cases(
+    "volunteered",
+    "swelling",
+    [("no, but i can't feel anything down below", S), ("a bit, and i'm feeling shivery", FEVER)],
+)
+cases(
+    "volunteered",
+    "stiffness",
+    [("yes and both legs have gone numb", L), ("aye and it keeps me awake at night", NIGHT)],
+)
+cases(
+    "volunteered",
+    "cause",
+    [("i slipped on the stairs", T), ("lifting, but now i can't pee", B)],
+)
+cases(
+    "volunteered",
+    "fever",
+    [("no but my legs have gone all wobbly", L), ("no but i've been peeing myself", B)],
+)
+cases(
+    "volunteered",
+    OFFER_TIMER,
+    [("yes but i've gone numb down there", S), ("go on, oh and i've lost weight", CANCER)],
+)
+
+# --- onset ---------------------------------------------------------------------------------
+cases(
+    "answer",
+    "onset",
+    [
+        ("erm about three days ago", "acute"),
+        ("a fortnight ago", "later"),
+        ("it's been a good few weeks", "later"),
+        ("yesterday teatime", "acute"),
+        ("last thing last night", "acute"),
+        ("couple of days back", "acute"),
+        ("donkeys years", "later"),
+        ("about a week", "later"),
+        ("5 days ago", "later"),
+        ("2 days ago", "acute"),
+        ("a few hours ago", "acute"),
+        ("this morning when i got up", "acute"),
+        ("since monday", "acute"),
+        ("since last tuesday", "later"),
+        ("i've had it for months", "later"),
+        ("i've had it about six weeks", "later"),
+        ("just today", "acute"),
+        ("it started yesterday afternoon", "acute"),
+        ("a good while ago now", "later"),
+        ("the other day", "ask"),
+        ("earlier this week", "ask"),
+        ("i dunno, a while", "unsure"),
+        ("can't remember", "unsure"),
+        ("not sure exactly", "unsure"),
+    ],
+)
+
+# --- swelling, stiffness, cause ------------------------------------------------------------
+cases(
+    "answer",
+    "swelling",
+    [
+        ("aye it's a bit puffy", "yes"),
+        ("nah not swollen", "no"),
+        ("it looks normal", "no"),
+        ("there's a lump", "yes"),
+        ("it's kinda hot to touch", "yes"),
+        ("no swelling", "no"),
+        ("it's a bit swollen like", "yes"),
+        ("dinnae think so", "no"),
+        ("can't see it, it's my back innit", "unsure"),
+        ("it's red raw", "yes"),
+        ("not really no", "no"),
+    ],
+)
+cases(
+    "answer",
+    "stiffness",
+    [
+        ("proper stiff in the mornings", "yes"),
+        ("aye it's stiff as a board", "yes"),
+        ("nah it moves alright", "no"),
+        ("it's seized up", "yes"),
+        ("it feels tight", "yes"),
+        ("not stiff just sore", "no"),
+        ("a wee bit", "yes"),
+        ("yeah it's locked up", "yes"),
+        ("kinda tight yeah", "yes"),
+        ("no, not stiff at all", "no"),
+        ("it keeps going into spasm", "yes"),
+    ],
+)
+cases(
+    "answer",
+    "cause",
+    [
+        ("i picked up my grandson", "lifting"),
+        ("lugging boxes about", "lifting"),
+        ("doing the garden", "lifting"),
+        ("at the gym", "exercise"),
+        ("playing five a side", "exercise"),
+        ("went for a jog", "exercise"),
+        ("no reason at all", "other_cause"),
+        ("I slept funny", "other_cause"),
+        ("twisted awkwardly getting out the car", "injury"),
+        ("i was lifting a heavy box at work", "lifting"),
+        ("none of them really", "other_cause"),
+        ("i was just sat on the sofa", "other_cause"),
+        ("after a game of golf", "exercise"),
+        ("carrying the shopping", "lifting"),
+        ("i pulled something at work", "injury"),
+        ("dunno", "unsure"),
+    ],
+)
+
+# --- timer offer ---------------------------------------------------------------------------
+cases(
+    "answer",
+    OFFER_TIMER,
+    [
+        ("aye go on then", "start"),
+        ("yeah go on", "start"),
+        ("go for it", "start"),
+        ("no ta", "decline"),
+        ("nah i'm alright", "decline"),
+        ("not right now", "decline"),
+        ("yes please set it for 15 minutes", "start"),
+        ("twenty minutes please", "minutes"),
+        ("sure thing", "start"),
+        ("no thanks i'll time it myself", "decline"),
+        ("ok the pack's on", "start"),
+        ("can you do ten minutes", "minutes"),
+        ("yes please love", "start"),
+        ("not just now thanks", "decline"),
+    ],
+)
+
+# --- commands at questions -----------------------------------------------------------------
+cases(
+    "command",
+    SADDLE,
+    [
+        ("can you say that again love", "cmd:repeat"),
+        ("sorry what was that", "cmd:repeat"),
+        ("start again please", "cmd:start_over"),
+        ("i want to stop", "cmd:stop"),
+        ("pardon me", "cmd:repeat"),
+    ],
+)
+cases(
+    "command",
+    "fever",
+    [("could you repeat the question", "cmd:repeat"), ("stop please love", "cmd:stop")],
+)
+
+# --- during a session ----------------------------------------------------------------------
+cases(
+    "session",
+    "session",
+    [
+        ("i've took it off", "done"),
+        ("pack's off now", "done"),
+        ("all done", "done"),
+        ("that's it off", "done"),
+        ("i've removed it", "done"),
+        ("yeah taken it off now", "done"),
+        ("ok i've taken the ice off", "done"),
+        ("it's still on", "unclear"),
+        ("not yet", "unclear"),
+        ("hang on i'm taking it off", "unclear"),
+        ("how long have i got", "cmd:time_left"),
+        ("how much longer love", "cmd:time_left"),
+        ("can you stop the timer", "cmd:stop"),
+        ("carry on please", "cmd:resume"),
+        ("it's back on now", "cmd:resume"),
+        ("my legs have gone dead", L),
+        ("i've just wet meself", B),
+        ("cheers", "unclear"),
+        ("i'm struggling to breathe", C),
+        ("ta", "unclear"),
+    ],
+)
+
+
+# --- the harness ---------------------------------------------------------------------------
+
+
+def _describe(found: Understanding) -> str:
+    if found.kind == "red_flag":
+        return "red:" + ",".join(found.screens)
+    if found.kind == "command":
+        return f"cmd:{found.name}"
+    if found.kind == "correction":
+        return f"fix:{found.about}={found.name}"
+    if found.kind == "answer":
+        return found.name
+    return "unclear"
+
+
+TO_OFFER = ["no"] * 9 + ["two days ago", "no", "no", "lifting"]
+
+
+def _conversation(script: DialogScript, where: str) -> Conversation:
+    options = ConversationOptions(plans=PLANS, today=lambda: TODAY)
+    conversation = Conversation(script, options)
+    conversation.start()
+    for answer in TO_OFFER:
+        if conversation.state == where:
+            return conversation
+        conversation.hear(Transcript(answer))
+    assert conversation.state == where, conversation.state
+    return conversation
+
+
+def _onset(script: DialogScript, text: str) -> str:
+    conversation = _conversation(script, "onset")
+    turns = conversation.hear(Transcript(text))
+    recorded = [answer for question, answer, _ in conversation.answers if question == "onset"]
+    if recorded:
+        if recorded[0] == "unsure":
+            return "unsure"
+        return "acute" if conversation.facts["acute"] is True else "later"
+    if conversation.state == "onset" and turns:
+        missed = turns[0].say.startswith(script.message("not_understood"))
+        return "unclear" if missed else "ask"
+    return "unclear"
+
+
+def _offer(script: DialogScript, text: str) -> str:
+    conversation = _conversation(script, OFFER_TIMER)
+    conversation.hear(Transcript(text))
+    if conversation.state == "timing":
+        return "start"
+    if conversation.state == "done":
+        return "decline"
+    if conversation.state == OFFER_TIMER and conversation.minutes is not None:
+        return "minutes"
+    return "unclear"
+
+
+def meaning_of(script: DialogScript, contexts: dict[str, Context], where: str, text: str) -> str:
+    questions = {k: v for k, v in contexts.items() if k not in (OFFER_TIMER, "session")}
+    found = _describe(understand(text, contexts[where], script.lexicon, questions))
+    if found.startswith(("red:", "cmd:", "fix:")):
+        return found
+    if where == "onset":
+        return _onset(script, text)
+    if where == OFFER_TIMER:
+        return _offer(script, text)
+    return found
+
+
+def _same(where: str, expected: str, found: str) -> bool:
+    own = SCREEN_FACT.get(where)
+    positive = {"yes", "unsure", f"red:{own}"}
+    if own is not None and expected in positive and found in positive:
+        return True
+    if expected.startswith("red:") and found.startswith("red:"):
+        return set(expected[4:].split(",")) <= set(found[4:].split(","))
+    return expected == found
+
+
+def _unsafe(where: str, expected: str, found: str) -> bool:
+    if _same(where, expected, found):
+        return False
+    own = SCREEN_FACT.get(where)
+    if expected.startswith("red:"):
+        wanted = set(expected[4:].split(","))
+        if found.startswith("red:"):
+            got = set(found[4:].split(","))
+            return bool(wanted & EMERGENCY) and not got & EMERGENCY
+        if own is not None and own in wanted and found in ("unclear", "yes", "unsure"):
+            return False  # asked again (or yes) at its own question: not less urgent
+        return True
+    if own is not None and found == "no":
+        return True  # unsure, yes or unclear taken as no
+    if where == "session" and found == "done":
+        return True
+    return where == "swelling" and expected in ("yes", "unsure") and found == "no"
+
+
+@pytest.fixture(scope="module")
+def contexts(script: DialogScript) -> dict[str, Context]:
+    conversation = Conversation(script)
+    found = dict(conversation.question_contexts())
+    commands = {name: answer.phrases for name, answer in script.commands.items()}
+    found[OFFER_TIMER] = Context(OFFER_TIMER, kind="offer", commands=commands)
+    found["session"] = session_context(script)
+    return {k: replace(v, previous=None) for k, v in found.items()}
+
+
+# Natural answers still missed after the accuracy pass (asked again, never unsafe).
+KNOWN_MISSES: set[str] = set()
+
+
+@pytest.mark.parametrize(("kind", "where", "text", "meaning"), CASES)
+def test_natural_answer(script, contexts, kind, where, text, meaning) -> None:
+    found = meaning_of(script, contexts, where, text)
+    assert not _unsafe(where, meaning, found), (kind, where, text, found)
+    if text in KNOWN_MISSES:
+        pytest.xfail(f"known miss: {text!r} -> {found}")
+    assert _same(where, meaning, found), (kind, where, text, found)
+
+
+def test_accuracy_and_safety(script, contexts) -> None:
+    """The whole set: 0 unsafe results, and at least 90 % right."""
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    unsafe: list[tuple[str, str, str, str]] = []
+    wrong: list[tuple[str, str, str, str]] = []
+    for kind, where, text, meaning in CASES:
+        found = meaning_of(script, contexts, where, text)
+        total[kind] += 1
+        if _same(where, meaning, found):
+            right[kind] += 1
+        else:
+            wrong.append((where, text, meaning, found))
+        if _unsafe(where, meaning, found):
+            unsafe.append((where, text, meaning, found))
+    print(f"\nnatural answers: {sum(right.values())}/{len(CASES)} right")
+    for kind in total:
+        print(f"  {kind:12s} {right[kind]:3d}/{total[kind]:3d}")
+    for row in wrong:
+        print("  miss:", row)
+    print("unsafe:", len(unsafe), unsafe)
+    assert len(CASES) >= 250
+    assert not unsafe
+    assert sum(right.values()) >= 0.9 * len(CASES)
+
+
+def test_sentences_are_not_duplicated() -> None:
+    seen = Counter((where, text.lower()) for _, where, text, _ in CASES)
+    assert [key for key, count in seen.items() if count > 1] == []
