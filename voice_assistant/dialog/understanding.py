@@ -215,6 +215,7 @@ class Screen(_Patterns):
     described: tuple[Pattern, ...] = ()
     named: tuple[Pattern, ...] = ()
     own: tuple[Pattern, ...] = ()
+    benign: tuple[Pattern, ...] = ()  # at its own question, part of a clear no
 
 
 class Lexicon(_Patterns):
@@ -226,6 +227,7 @@ class Lexicon(_Patterns):
     negations: tuple[Pattern, ...] = Field(min_length=1)
     negation_glue: frozenset[str] = frozenset()
     clear_no: tuple[Pattern, ...] = Field(min_length=1)
+    clear_yes: tuple[Pattern, ...] = ()  # empty: any yes phrase anywhere is a yes
     correction_markers: tuple[Pattern, ...] = Field(min_length=1)
     topics: dict[str, tuple[Pattern, ...]] = Field(default_factory=dict)
     pack_off: tuple[Pattern, ...] = Field(min_length=1)
@@ -412,9 +414,15 @@ def _phrase_patterns(phrases: tuple[str, ...]) -> tuple[Pattern, ...]:
     return tuple(Pattern(p, tuple(_Word(w) for w in normalize(p))) for p in phrases if p.strip())
 
 
-def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon) -> bool:
-    """The whole reply is a clear no: no phrases, fillers and polite words only."""
-    nos = (*_phrase_patterns(no_phrases), *lexicon.clear_no)
+def clear_no(
+    words: Sequence[str],
+    no_phrases: tuple[str, ...],
+    lexicon: Lexicon,
+    benign: Sequence[Pattern] = (),
+) -> bool:
+    """The whole reply is a clear no: no phrases, fillers and polite words only
+    (and, at a screen's own question, its benign explanations)."""
+    nos = (*_phrase_patterns(no_phrases), *lexicon.clear_no, *benign)
     if not any(True for _ in _found(words, nos)):
         return False  # "um", "thanks", "okay": no "no" at all
     return _covered(words, (*nos, *_frame(lexicon)))
@@ -423,16 +431,27 @@ def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon
 def _screen_answer(
     words: Sequence[str], context: Context, lexicon: Lexicon, hedged: bool, denied: bool
 ) -> Understanding:
-    if clear_no(words, context.answers.get("no", ()), lexicon):
+    screen = lexicon.screens.get(context.fact or "")
+    benign = screen.benign if screen is not None else ()
+    if clear_no(words, context.answers.get("no", ()), lexicon, benign):
         return Understanding("answer", name="no")
     if hedged and "unsure" in context.answers:
         return Understanding("answer", name="unsure", hedged=True)
     names = context.matcher.find(" ".join(words)).distinct
     if "unsure" in names:
         return Understanding("answer", name="unsure")
-    if names == {"yes"} and not denied:  # "no, it's my back" is mixed: asked again
-        return Understanding("answer", name="yes")
+    if names == {"yes"} and not denied and _clear_yes(words, context, lexicon):
+        return Understanding("answer", name="yes")  # "no, it's my back" is mixed: asked again
     return UNCLEAR
+
+
+def _clear_yes(words: Sequence[str], context: Context, lexicon: Lexicon) -> bool:
+    """A yes word ("yes", "aye") anywhere, or a reply made only of yes phrases: "it is",
+    "a bit" inside a longer sentence ("it's just my lower back") are asked again."""
+    if not lexicon.clear_yes or any(True for _ in _found(words, lexicon.clear_yes)):
+        return True
+    yeses = _phrase_patterns(context.answers.get("yes", ()))
+    return _covered(words, (*yeses, *_frame(lexicon)))
 
 
 def _choice_answer(
