@@ -59,7 +59,13 @@ SCREEN_FACT = {
     "night_pain": "night_pain",
     "sensation": "reduced_sensation",
 }
-EMERGENCY = {"saddle_numbness", "bladder_bowel", "leg_weakness", "serious_trauma", "chest_breathing"}
+EMERGENCY = {
+    "saddle_numbness",
+    "bladder_bowel",
+    "leg_weakness",
+    "serious_trauma",
+    "chest_breathing",
+}
 TODAY = date(2026, 11, 25)  # a Wednesday
 
 # (class, where, text, meaning)
@@ -110,6 +116,7 @@ cases(
         ("no i dont think so", "no"),
         ("erm no not really", "no"),
         ("no, not that I know of", "no"),
+        ("it's just my lower back", "no"),  # only the back hurts
         ("no i haven't noticed anything like that", "no"),
     ],
 )
@@ -130,7 +137,6 @@ cases(
     [
         ("my back's killing me", "unclear"),
         ("what do you mean", "unclear"),
-        ("it's just my lower back", "no")  # only the back hurts,
     ],
 )
 
@@ -171,6 +177,7 @@ cases(
         ("no that's all fine thanks", "no"),
         ("nope no change there", "no"),
         ("no, no problems at all", "no"),
+        ("it's just my back hurting", "no"),
     ],
 )
 cases(
@@ -188,7 +195,6 @@ cases(
     BLADDER,
     [
         ("I don't have no trouble peeing", "unclear"),
-        ("it's just my back hurting", "no"),
         ("no leaks", "unclear"),
     ],
 )
@@ -283,20 +289,23 @@ cases(
         ("nope nothing happened", "no"),
         ("no, it came on out of nowhere", "no"),
         ("no i just bent over to pick something up", "no"),
-        ("no, no fall or anything", "unclear"),  # a denied fall: asked again, as "no, I didn't fall"
         ("no, nothing like that, I was just gardening", "no"),
     ],
 )
 cases(
     "unsure",
     TRAUMA,
-    [("i'm not sure, i might have knocked it", "unsure"), ("can't remember to be honest", "unsure")],
+    [
+        ("i'm not sure, i might have knocked it", "unsure"),
+        ("can't remember to be honest", "unsure"),
+    ],
 )
 cases(
     "asked again",
     TRAUMA,
     [
         ("no but i did fall over last week", T),  # a fall is asked about, not waved away
+        ("no, no fall or anything", "unclear"),  # a denied fall, as "no, I didn't fall"
         ("I bumped into a door", "unclear"),
         ("it just hurts", "unclear"),
     ],
@@ -869,7 +878,11 @@ cases(
 cases(
     SECOND,
     "swelling",
-    [("aye a wee bit swollen", "yes"), ("nope", "no"), ("i dunno, i can't see back there", "unsure")],
+    [
+        ("aye a wee bit swollen", "yes"),
+        ("nope", "no"),
+        ("i dunno, i can't see back there", "unsure"),
+    ],
 )
 cases(
     SECOND,
@@ -991,9 +1004,8 @@ def _unsafe(where: str, expected: str, found: str) -> bool:
         if found.startswith("red:"):
             got = set(found[4:].split(","))
             return bool(wanted & EMERGENCY) and not got & EMERGENCY
-        if own is not None and own in wanted and found in ("unclear", "yes", "unsure"):
-            return False  # asked again (or yes) at its own question: not less urgent
-        return True
+        # Asked again (or yes) at its own question is not less urgent.
+        return not (own is not None and own in wanted and found in ("unclear", "yes", "unsure"))
     if own is not None and found == "no":
         return True  # unsure, yes or unclear taken as no
     if where == "session" and found == "done":
@@ -1056,3 +1068,41 @@ def test_accuracy_and_safety(script, contexts) -> None:
 def test_sentences_are_not_duplicated() -> None:
     seen = Counter((where, text.lower()) for _, where, text, _ in CASES)
     assert [key for key, count in seen.items() if count > 1] == []
+
+
+# --- the two rules added for natural answers ------------------------------------------------
+
+
+def _at(script: DialogScript, contexts: dict[str, Context], where: str, text: str) -> str:
+    return _describe(understand(text, contexts[where], script.lexicon, contexts))
+
+
+def test_soft_yes_counts_only_as_the_whole_reply(script, contexts) -> None:
+    assert _at(script, contexts, LEGS, "a bit") == "yes"
+    assert _at(script, contexts, LEGS, "yes, a bit") == "yes"
+    assert _at(script, contexts, "fever", "it is") == "yes"
+    assert _at(script, contexts, LEGS, "just my left leg hurts a bit") == "unclear"
+    assert _at(script, contexts, CHEST, "it's my back not my chest") == "unclear"
+    assert _at(script, contexts, "cancer", "I have had it for years") == "unclear"
+    # A yes word counts wherever it stands.
+    assert _at(script, contexts, "cancer", "aye, years ago") == "yes"
+
+
+def test_without_clear_yes_any_yes_phrase_is_a_yes(script, contexts) -> None:
+    lexicon = script.lexicon.model_copy(update={"clear_yes": ()})
+    found = understand("my left leg hurts a bit", contexts[LEGS], lexicon, contexts)
+    assert _describe(found) == "yes"
+
+
+def test_benign_explanations_count_only_at_their_own_question(script, contexts) -> None:
+    for text in ("no, I was just hoovering", "nope, it came on by itself"):
+        assert _at(script, contexts, TRAUMA, text) == "no"
+        for where in (SADDLE, BLADDER, LEGS, CHEST, "fever", "night_pain"):
+            assert _at(script, contexts, where, text) == "unclear", (where, text)
+
+
+def test_benign_explanations_never_cover_a_symptom_or_a_hedge(script, contexts) -> None:
+    assert _at(script, contexts, TRAUMA, "no I was just hoovering and I fell") == T
+    assert _at(script, contexts, TRAUMA, "no I was just gardening and my legs went numb") == L
+    assert _at(script, contexts, TRAUMA, "no I was just hoovering, maybe") == "unsure"
+    assert _at(script, contexts, TRAUMA, "no I was just hoovering the stairs") == "unclear"
