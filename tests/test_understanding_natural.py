@@ -917,6 +917,147 @@ cases(
 )
 
 
+# --- third batch: written after the second pass, measured before any tuning on it ----------
+THIRD = "third batch"
+cases(
+    THIRD,
+    SADDLE,
+    [
+        ("yeah it's kinda numb in my crotch area", S),
+        ("i got no sensation in my butt", S),
+        ("my groin's been tingling since yesterday", S),
+        ("nope, feels totally normal", "no"),
+        ("negative", "no"),
+        ("uhh no", "no"),
+        ("i'm honestly not sure", "unsure"),
+        ("what does that mean", "unclear"),
+    ],
+)
+cases(
+    THIRD,
+    BLADDER,
+    [
+        ("i peed my pants a little", B),
+        ("i can't hold my bladder", B),
+        ("i haven't pooped in three days and can't feel it", B),
+        ("i've been dribbling a bit", B),
+        ("nope, bathroom stuff is normal", "no"),
+        ("no issues there", "no"),
+        ("nah, all good in that department", "no"),
+        ("kinda, i dunno", "unsure"),
+    ],
+)
+cases(
+    THIRD,
+    LEGS,
+    [
+        ("my legs feel like they're gonna give out", L),
+        ("both my feet are numb", L),
+        ("i've been having trouble walking", L),
+        ("my legs are kinda weak", L),
+        ("nope, legs feel normal", "no"),
+        ("no, i can walk okay", "no"),
+        ("not at all, legs are good", "no"),
+        ("just my lower back hurts", "no"),
+    ],
+)
+cases(
+    THIRD,
+    TRAUMA,
+    [
+        ("i got hit by a car", T),
+        ("i fell off the roof", T),
+        ("i was in a fender bender", T),
+        ("i wiped out on my bike", T),
+        ("no, i just lifted a box wrong", "no"),
+        ("no it just started aching", "no"),
+        ("nope, no accident", "unclear"),
+        ("i don't remember hurting it", "unsure"),
+    ],
+)
+cases(
+    THIRD,
+    CHEST,
+    [
+        ("i've got chest pain", C),
+        ("i can't catch my breath", C),
+        ("my chest has been tight", C),
+        ("nope i'm breathing okay", "no"),
+        ("no, no chest pain", "unclear"),
+        ("not really, no", "no"),
+    ],
+)
+cases(
+    THIRD,
+    "fever",
+    [
+        ("i'm running a fever", FEVER),
+        ("i've had chills", FEVER),
+        ("i feel sick", FEVER),
+        ("nope, i feel ok", "no"),
+        ("no, i'm good", "no"),
+        ("i feel kinda off", "unsure"),
+    ],
+)
+cases(
+    THIRD,
+    "cancer",
+    [
+        ("i had skin cancer removed", CANCER),
+        ("i've lost like ten pounds without trying", CANCER),
+        ("no, my weight's about the same", "no"),
+        ("nope never", "no"),
+        ("not that i know of", "no"),
+    ],
+)
+cases(
+    THIRD,
+    "night_pain",
+    [
+        ("it wakes me up at night", NIGHT),
+        ("it hurts way more at night", NIGHT),
+        ("i can't sleep because of it", NIGHT),
+        ("no, it feels better lying down", "no"),
+        ("no, a rest sorts it out", "no"),
+        ("nah", "no"),
+    ],
+)
+cases(
+    THIRD,
+    "sensation",
+    [
+        ("i'm diabetic, type 2", SENSE),
+        ("i have bad circulation", SENSE),
+        ("my skin's numb where it hurts", SENSE),
+        ("nope, none of those", "no"),
+        ("no, i don't think so", "no"),
+    ],
+)
+cases(
+    THIRD,
+    "onset",
+    [
+        ("like two days ago", "acute"),
+        ("a couple weeks ago", "later"),
+        ("last night", "acute"),
+        ("a month or so", "later"),
+        ("honestly not sure", "unsure"),
+    ],
+)
+cases(
+    THIRD,
+    "cause",
+    [
+        ("i was moving a couch", "lifting"),
+        ("i was working out", "exercise"),
+        ("no idea, it just happened", "other_cause"),
+        ("i tweaked it playing basketball", "unclear"),
+    ],
+)
+cases(THIRD, OFFER_TIMER, [("sure, go ahead", "start"), ("nope", "decline")])
+cases(THIRD, "session", [("ok it's off", "done"), ("pause please", "cmd:pause")])
+
+
 # --- the harness ---------------------------------------------------------------------------
 
 
@@ -1027,6 +1168,8 @@ def contexts(script: DialogScript) -> dict[str, Context]:
 KNOWN_MISSES = {
     # "tingl*" is a yes at the legs question by design (an own word): over-triage, safe.
     "my right foot tingles sometimes",
+    # "no idea" (not sure) and "it just happened" (none of those) together: not sure.
+    "no idea, it just happened",
 }
 
 
