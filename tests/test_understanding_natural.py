@@ -1058,6 +1058,146 @@ cases(THIRD, OFFER_TIMER, [("sure, go ahead", "start"), ("nope", "decline")])
 cases(THIRD, "session", [("ok it's off", "done"), ("pause please", "cmd:pause")])
 
 
+# --- fourth batch: written after the third pass, measured before any tuning on it ----------
+FOURTH = "fourth batch"
+cases(
+    FOURTH,
+    SADDLE,
+    [
+        ("aye there's a wee bit of numbness down there", S),
+        ("it feels kind of weird when i go to wipe", S),
+        ("i've got pins and needles in my backside", S),
+        ("my bum feels really numb today", S),
+        ("no, nothing down there", "unclear"),
+        ("no love, everything's fine", "no"),
+        ("no, nothing at all like that", "no"),
+        ("eh, not sure, maybe a bit", "unsure"),
+    ],
+)
+cases(
+    FOURTH,
+    BLADDER,
+    [
+        ("i've wet the bed twice this week", B),
+        ("i cannae pee properly", B),
+        ("i keep needing to go but nothing comes out", B),
+        ("had a wee accident this morning", B),
+        ("no, going to the toilet is normal", "no"),
+        ("nope, fine", "no"),
+        ("no, not had any problems", "no"),
+        ("i'm not sure to be honest", "unsure"),
+    ],
+)
+cases(
+    FOURTH,
+    LEGS,
+    [
+        ("my legs feel proper weak", L),
+        ("both my legs have been going numb", L),
+        ("i've fallen over twice because my legs went", L),
+        ("i can hardly walk on them", L),
+        ("no, my legs are alright", "no"),
+        ("nah they're grand", "no"),
+        ("no weakness", "unclear"),
+        ("it's only one leg that hurts", "unclear"),
+    ],
+)
+cases(
+    FOURTH,
+    TRAUMA,
+    [
+        ("i fell off my bike last week", T),
+        ("a car reversed into me", T),
+        ("i fell on my back on the ice", T),
+        ("i got hit in the back", T),
+        ("no, it's just come on", "no"),
+        ("no i was just sitting down", "no"),
+        ("no, nothing like that, i just woke up stiff", "no"),
+        ("not sure, i did trip on the stairs", T),
+    ],
+)
+cases(
+    FOURTH,
+    CHEST,
+    [
+        ("i'm really short of breath", C),
+        ("my chest's been hurting", C),
+        ("it's a bit hard to breathe", C),
+        ("no, breathing's fine thanks", "no"),
+        ("no, chest is ok", "no"),
+        ("no, nowt like that", "no"),
+    ],
+)
+cases(
+    FOURTH,
+    "fever",
+    [
+        ("i've got a really high temperature", FEVER),
+        ("i feel really poorly", FEVER),
+        ("i've been getting the sweats", FEVER),
+        ("no, i'm well", "no"),
+        ("nope, no fever", "unclear"),
+        ("no, i feel alright", "no"),
+    ],
+)
+cases(
+    FOURTH,
+    "cancer",
+    [
+        ("i had cancer in my breast", CANCER),
+        ("i've lost a lot of weight recently", CANCER),
+        ("my trousers are really loose now", CANCER),
+        ("no, none of that", "no"),
+        ("no, weight's fine", "no"),
+        ("i don't think so, no", "no"),
+    ],
+)
+cases(
+    FOURTH,
+    "night_pain",
+    [
+        ("it's really bad at night", NIGHT),
+        ("i can't get to sleep with it", NIGHT),
+        ("lying down doesn't help at all", NIGHT),
+        ("no, it's better when i lie down", "no"),
+        ("nope, it's ok at night", "no"),
+        ("no, sleep's fine", "no"),
+    ],
+)
+cases(
+    FOURTH,
+    "sensation",
+    [
+        ("i'm on insulin for my diabetes", SENSE),
+        ("i've got peripheral neuropathy", SENSE),
+        ("no, i don't have diabetes", "unclear"),
+        ("no, nothing like that", "no"),
+        ("no, skin's normal", "no"),
+    ],
+)
+cases(
+    FOURTH,
+    "onset",
+    [("four days ago", "later"), ("yesterday morning", "acute"), ("about six months ago", "later")],
+)
+cases(
+    FOURTH,
+    "stiffness",
+    [("it's really stiff", "yes"), ("nope not stiff", "no"), ("it's a bit tight", "yes")],
+)
+cases(
+    FOURTH,
+    "cause",
+    [
+        ("i was digging the garden", "lifting"),
+        ("lifting the kids", "lifting"),
+        ("no reason", "other_cause"),
+    ],
+)
+cases(FOURTH, OFFER_TIMER, [("yes please", "start"), ("no thank you", "decline")])
+cases(FOURTH, "session", [("it's off", "done"), ("how long's left", "cmd:time_left")])
+
+
 # --- the harness ---------------------------------------------------------------------------
 
 
@@ -1249,3 +1389,13 @@ def test_benign_explanations_never_cover_a_symptom_or_a_hedge(script, contexts) 
     assert _at(script, contexts, TRAUMA, "no I was just gardening and my legs went numb") == L
     assert _at(script, contexts, TRAUMA, "no I was just hoovering, maybe") == "unsure"
     assert _at(script, contexts, TRAUMA, "no I was just hoovering the stairs") == "unclear"
+
+
+def test_dialect_spellings_are_read_as_plain_words(script, contexts) -> None:
+    assert _at(script, contexts, "onset", "since Monday and I cannae feel my legs") == L
+    assert _at(script, contexts, SADDLE, "i dinnae think so") == "no"
+    assert _at(script, contexts, BLADDER, "i've wet meself") == B
+    lexicon = script.lexicon.model_copy(update={"spellings": {}})
+    found = understand("I cannae walk", contexts[LEGS], lexicon, contexts)
+    assert _describe(found) == "unclear"
+    assert _at(script, contexts, LEGS, "I cannae walk") == L

@@ -226,6 +226,7 @@ class Lexicon(_Patterns):
     hedges: tuple[Pattern, ...] = Field(min_length=1)
     negations: tuple[Pattern, ...] = Field(min_length=1)
     negation_glue: frozenset[str] = frozenset()
+    spellings: dict[str, str] = Field(default_factory=dict)  # "cannae" -> "cannot"
     clear_no: tuple[Pattern, ...] = Field(min_length=1)
     clear_yes: tuple[Pattern, ...] = ()  # empty: any yes phrase anywhere is a yes
     correction_markers: tuple[Pattern, ...] = Field(min_length=1)
@@ -299,7 +300,7 @@ def understand(
     contexts: Mapping[str, Context] | None = None,
 ) -> Understanding:
     """One meaning for one reply, safety first (see the module docstring)."""
-    words = normalize(text)
+    words = respell(normalize(text), lexicon)
     if not words:
         return UNCLEAR
     flags, denied = symptoms(words, lexicon, context.fact)
@@ -326,6 +327,13 @@ def understand(
     if context.kind == "confirm" or (context.fact is not None and context.fact in lexicon.screens):
         return _screen_answer(words, context, lexicon, hedged, context.fact in denied)
     return _choice_answer(text, words, context, lexicon, hedged)
+
+
+def respell(words: list[str], lexicon: Lexicon) -> list[str]:
+    """Dialect and recogniser spellings as plain words: "cannae" -> "cannot"."""
+    if not lexicon.spellings:
+        return words
+    return [out for word in words for out in lexicon.spellings.get(word, word).split()]
 
 
 def symptoms(
