@@ -1399,3 +1399,12 @@ def test_dialect_spellings_are_read_as_plain_words(script, contexts) -> None:
     found = understand("I cannae walk", contexts[LEGS], lexicon, contexts)
     assert _describe(found) == "unclear"
     assert _at(script, contexts, LEGS, "I cannae walk") == L
+
+
+def test_not_that_i_have_noticed_is_a_no_like_not_that_i_know_of(script, contexts) -> None:
+    for text in ("not that I know of", "not that I've noticed", "not that I can tell"):
+        for where in (SADDLE, BLADDER, "fever"):
+            assert _at(script, contexts, where, text) == "no", (where, text)
+    # Still a hedge when it comes with uncertainty.
+    assert _at(script, contexts, SADDLE, "not that I've noticed, maybe a bit") == "unsure"
+    assert _at(script, contexts, SADDLE, "I haven't checked") == "unsure"
