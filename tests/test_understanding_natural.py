@@ -740,7 +740,7 @@ cases(
         ("no nothing different down there", "no"),
         ("i wouldn't know to be honest", "unsure"),
         ("not a scooby", "unsure"),
-        ("eh what", "unclear"),
+        ("eh what", "cmd:repeat"),  # asked again, by repeating the question
         ("no, it's more my hip", "unclear"),
     ],
 )
@@ -1198,6 +1198,150 @@ cases(FOURTH, OFFER_TIMER, [("yes please", "start"), ("no thank you", "decline")
 cases(FOURTH, "session", [("it's off", "done"), ("how long's left", "cmd:time_left")])
 
 
+# --- fifth batch: written after the fourth pass, measured before any tuning on it ----------
+FIFTH = "fifth batch"
+cases(
+    FIFTH,
+    SADDLE,
+    [
+        ("um yeah my butt cheeks are kinda numb", S),
+        ("it's like i can't feel the toilet paper", S),
+        ("there's some numbness around my privates", S),
+        ("nah mate", "no"),
+        ("no ma'am", "no"),
+        ("i wanna say no", "no"),
+        ("not that i've really noticed no", "no"),
+        ("i guess a little", "unsure"),
+        ("honestly i have no idea", "unsure"),
+        ("what", "cmd:repeat"),
+    ],
+)
+cases(
+    FIFTH,
+    BLADDER,
+    [
+        ("i can't pee right", B),
+        ("i haven't been able to go number two", B),
+        ("i've lost control of my bladder a couple times", B),
+        ("i'm leaking when i stand up", B),
+        ("i've had to rush to the toilet and didn't make it", B),
+        ("nope everything's normal", "no"),
+        ("no that's all fine", "no"),
+        ("no, no change", "no"),
+        ("errr i don't think so", "no"),
+        ("possibly, i've been going a lot", "unsure"),
+    ],
+)
+cases(
+    FIFTH,
+    LEGS,
+    [
+        ("my legs are just so weak", L),
+        ("i can't really stand for long my legs go", L),
+        ("my feet are tingling all the time", L),
+        ("both legs ache and feel heavy", L),
+        ("nope legs are fine", "no"),
+        ("no, i'm walking fine", "no"),
+        ("no, they're ok thanks", "no"),
+        ("i'm not sure, they feel tired", "unsure"),
+    ],
+)
+cases(
+    FIFTH,
+    TRAUMA,
+    [
+        ("i got into a car accident", T),
+        ("i took a bad fall at work", T),
+        ("i got rear-ended", T),
+        ("fell off a horse a couple days ago", T),
+        ("no it just came on slowly", "no"),
+        ("no, i just turned awkwardly", "no"),
+        ("nope, no injury", "unclear"),
+        ("i've got osteoporosis", T),
+    ],
+)
+cases(
+    FIFTH,
+    CHEST,
+    [
+        ("i've been short of breath", C),
+        ("my chest is tight", C),
+        ("i'm wheezing a lot", C),
+        ("yes some chest pain", C),
+        ("no breathing is ok", "no"),
+        ("nope, all good", "no"),
+    ],
+)
+cases(
+    FIFTH,
+    "fever",
+    [
+        ("i've been running a temperature", FEVER),
+        ("i've got the flu", FEVER),
+        ("i feel really crappy", FEVER),
+        ("no, i'm feeling fine", "no"),
+        ("no fever or chills", "unclear"),
+        ("nope", "no"),
+    ],
+)
+cases(
+    FIFTH,
+    "cancer",
+    [
+        ("i had lymphoma", CANCER),
+        ("i've lost about 10 pounds", CANCER),
+        ("i was treated for a tumor", CANCER),
+        ("no, i haven't lost any weight", "unclear"),
+        ("no, never", "no"),
+        ("nope, my weight's normal", "no"),
+    ],
+)
+cases(
+    FIFTH,
+    "night_pain",
+    [
+        ("yes it's way worse at night", NIGHT),
+        ("it hurts all night long", NIGHT),
+        ("nothing helps it", NIGHT),
+        ("no, rest makes it better", "no"),
+        ("no, it's fine at night", "no"),
+        ("not really", "no"),
+    ],
+)
+cases(
+    FIFTH,
+    "sensation",
+    [
+        ("i'm diabetic yes", SENSE),
+        ("i have raynaud's", SENSE),
+        ("my circulation is bad", SENSE),
+        ("no, my skin feels fine", "no"),
+        ("none of those", "no"),
+    ],
+)
+cases(
+    FIFTH,
+    "onset",
+    [("about two weeks ago", "later"), ("this afternoon", "acute"), ("i dunno", "unsure")],
+)
+cases(
+    FIFTH,
+    "swelling",
+    [("yeah it's swollen", "yes"), ("nope it's not swollen", "no"), ("kinda puffy", "yes")],
+)
+cases(
+    FIFTH,
+    "cause",
+    [
+        ("i lifted something heavy", "lifting"),
+        ("i was at the gym", "exercise"),
+        ("i fell", "injury"),
+    ],
+)
+cases(FIFTH, OFFER_TIMER, [("yeah sure", "start"), ("no that's ok", "decline")])
+cases(FIFTH, "session", [("i took it off", "done"), ("how much longer", "cmd:time_left")])
+
+
 # --- the harness ---------------------------------------------------------------------------
 
 
@@ -1271,6 +1415,8 @@ def _same(where: str, expected: str, found: str) -> bool:
     positive = {"yes", "unsure", f"red:{own}"}
     if own is not None and expected in positive and found in positive:
         return True
+    if where == "swelling" and {expected, found} <= {"yes", "unsure"}:
+        return True  # not sure counts as swelling, the cautious choice
     if expected.startswith("red:") and found.startswith("red:"):
         return set(expected[4:].split(",")) <= set(found[4:].split(","))
     return expected == found
@@ -1310,6 +1456,10 @@ KNOWN_MISSES = {
     "my right foot tingles sometimes",
     # "no idea" (not sure) and "it just happened" (none of those) together: not sure.
     "no idea, it just happened",
+    # Denied weight loss and chills, taken as yes: over-triage, never unsafe
+    # ("lost weight" and "chills" are described symptoms, whatever the negation).
+    "no, i haven't lost any weight",
+    "no fever or chills",
 }
 
 
