@@ -468,6 +468,7 @@ cases(
         ("sleeping's fine", "no"),
         ("no it settles when i rest", "no"),
         ("no, resting helps", "no"),
+        ("it's only bad when i move", "no"),  # worse with movement (night_pain benign)
     ],
 )
 cases(
@@ -478,7 +479,7 @@ cases(
 cases(
     "asked again",
     "night_pain",
-    [("it's only bad when i move", "unclear"), ("it's sore in the day", "unclear")],
+    [("it's sore in the day", "unclear"), ("it's sore all the time", NIGHT)],
 )
 
 # --- reduced sensation ---------------------------------------------------------------------
@@ -1342,6 +1343,155 @@ cases(FIFTH, OFFER_TIMER, [("yeah sure", "start"), ("no that's ok", "decline")])
 cases(FIFTH, "session", [("i took it off", "done"), ("how much longer", "cmd:time_left")])
 
 
+# --- sixth batch: written after the fifth pass, measured before any tuning on it ----------
+SIXTH = "sixth batch"
+cases(
+    SIXTH,
+    SADDLE,
+    [
+        ("well to be honest with you it's gone a bit numb round the back passage", S),
+        ("erm no i don't think so no", "no"),
+        ("nothing like that no thank you", "no"),
+        ("i couldn't tell you", "unsure"),
+    ],
+)
+cases(
+    SIXTH,
+    BLADDER,
+    [
+        ("well i went to the loo this morning and i couldn't go at all", B),
+        ("i've been having accidents", B),
+        ("no, no trouble at all there", "no"),
+        ("i'd say no", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    LEGS,
+    [
+        ("my legs have been feeling numb and weak since yesterday", L),
+        ("i keep losing my balance", L),
+        ("no, they're fine love, it's just my back", "no"),
+        ("pass", "unclear"),
+    ],
+)
+cases(
+    SIXTH,
+    TRAUMA,
+    [
+        ("well i was up a ladder and i fell off", T),
+        ("the dog pulled me over and i landed on my bum", T),
+        ("no i was just lifting the shopping out the car", "no"),
+        ("no, i just bent down", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    CHEST,
+    [
+        ("i do get a bit breathless on the stairs", C),
+        ("my chest feels tight when i breathe in", C),
+        ("no, i'm fine in that respect", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    "fever",
+    [
+        ("i've been shivery and sweaty", FEVER),
+        ("i felt a bit feverish last night", FEVER),
+        ("no i'm alright thanks", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    "cancer",
+    [
+        ("i had a melanoma removed years ago", CANCER),
+        ("my clothes are hanging off me", CANCER),
+        ("no, thank god", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    "night_pain",
+    [
+        ("it's worse when i'm lying in bed", NIGHT),
+        ("i'm awake most of the night with it", NIGHT),
+        ("no it's worse in the day when i'm moving about", "no"),
+    ],
+)
+cases(
+    SIXTH,
+    "sensation",
+    [("my sugar levels are high", SENSE), ("nope, i'm fine there", "no")],
+)
+cases(
+    SIXTH,
+    "onset",
+    [
+        ("it started on sunday", "acute"),
+        ("since the weekend", "later"),  # Saturday, four days before Wednesday
+        ("must be about a fortnight now", "later"),
+        ("only this morning", "acute"),
+        ("it's been months", "later"),
+        ("three or four days ago", "ask"),
+    ],
+)
+cases(
+    SIXTH,
+    "swelling",
+    [
+        ("no it looks fine", "no"),
+        ("yes there's a bit of a bump", "yes"),
+        ("it's warm to the touch", "yes"),
+    ],
+)
+cases(
+    SIXTH,
+    "stiffness",
+    [
+        ("it's stiff first thing", "yes"),
+        ("no it's loose enough", "no"),
+        ("i can hardly bend", "yes"),
+    ],
+)
+cases(
+    SIXTH,
+    "cause",
+    [
+        ("i was carrying my toddler", "lifting"),
+        ("after playing football", "exercise"),
+        ("i slipped and twisted it", "injury"),
+        ("nothing really, it just came on", "other_cause"),
+    ],
+)
+cases(
+    SIXTH,
+    OFFER_TIMER,
+    [
+        ("yeah go on then love", "start"),
+        ("no you're alright", "decline"),
+        ("can you set it for 10 minutes", "minutes"),
+        ("not today thanks", "decline"),
+    ],
+)
+cases(
+    SIXTH,
+    "session",
+    [
+        ("right, that's off now", "done"),
+        ("i've had it off a minute ago", "done"),
+        ("it's still on me", "unclear"),
+        ("hang on a sec", "cmd:pause"),
+        ("how long to go now", "cmd:time_left"),
+        ("put it back on", "unclear"),
+        ("i've put it back on", "cmd:resume"),
+        ("my chest feels tight", C),
+    ],
+)
+
+
 # --- the harness ---------------------------------------------------------------------------
 
 
@@ -1417,6 +1567,8 @@ def _same(where: str, expected: str, found: str) -> bool:
         return True
     if where == "swelling" and {expected, found} <= {"yes", "unsure"}:
         return True  # not sure counts as swelling, the cautious choice
+    if where == "cause" and {expected, found} <= {"no", "other_cause", "unsure"}:
+        return True  # all three set the same fact: no known cause
     if expected.startswith("red:") and found.startswith("red:"):
         return set(expected[4:].split(",")) <= set(found[4:].split(","))
     return expected == found
@@ -1454,12 +1606,13 @@ def contexts(script: DialogScript) -> dict[str, Context]:
 KNOWN_MISSES = {
     # "tingl*" is a yes at the legs question by design (an own word): over-triage, safe.
     "my right foot tingles sometimes",
-    # "no idea" (not sure) and "it just happened" (none of those) together: not sure.
-    "no idea, it just happened",
     # Denied weight loss and chills, taken as yes: over-triage, never unsafe
     # ("lost weight" and "chills" are described symptoms, whatever the negation).
     "no, i haven't lost any weight",
     "no fever or chills",
+    # "nothing" (no) and "it just came on" (none of those) mean the same, but two
+    # different answers in one reply are asked again.
+    "nothing really, it just came on",
 }
 
 
