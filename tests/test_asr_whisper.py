@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_synth import requires_espeak, synth_pcm
-from voice_assistant.commands.recognize import DEFAULT_CHOICES
 
 from voice_assistant.adapters.asr_whisper import (
     WhisperRecognizer,
@@ -28,6 +27,7 @@ from voice_assistant.adapters.asr_whisper import (
     with_digits,
 )
 from voice_assistant.adapters.wav import read_wav
+from voice_assistant.commands.recognize import DEFAULT_CHOICES
 from voice_assistant.events import Transcript, Vocabulary
 
 YES_NO = Vocabulary(DEFAULT_CHOICES)

@@ -71,6 +71,11 @@ class Conversation:
         return self._flow.state
 
     @property
+    def minutes(self) -> float | None:
+        """The minutes asked for at the timer offer, if any."""
+        return self._flow.timer_offer.minutes
+
+    @property
     def recommendation(self) -> Recommendation | None:
         return self._flow.recommendation
 

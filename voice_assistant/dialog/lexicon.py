@@ -31,6 +31,7 @@ class Screen(_Patterns):
     described: tuple[Pattern, ...] = ()
     named: tuple[Pattern, ...] = ()
     own: tuple[Pattern, ...] = ()
+    benign: tuple[Pattern, ...] = ()  # at its own question, part of a clear no
 
 
 class Lexicon(_Patterns):
@@ -41,7 +42,9 @@ class Lexicon(_Patterns):
     hedges: tuple[Pattern, ...] = Field(min_length=1)
     negations: tuple[Pattern, ...] = Field(min_length=1)
     negation_glue: frozenset[str] = frozenset()
+    spellings: dict[str, str] = Field(default_factory=dict)  # "cannae" -> "cannot"
     clear_no: tuple[Pattern, ...] = Field(min_length=1)
+    clear_yes: tuple[Pattern, ...] = ()  # empty: any yes phrase anywhere is a yes
     correction_markers: tuple[Pattern, ...] = Field(min_length=1)
     topics: dict[str, tuple[Pattern, ...]] = Field(default_factory=dict)
     pack_off: tuple[Pattern, ...] = Field(min_length=1)

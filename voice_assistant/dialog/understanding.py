@@ -78,7 +78,7 @@ def understand(
     contexts: Mapping[str, Context] | None = None,
 ) -> Understanding:
     """One meaning for one reply, safety first (see the module docstring)."""
-    words = normalize(text)
+    words = respell(normalize(text), lexicon)
     if not words:
         return UNCLEAR
     flags, denied = symptoms(words, lexicon, context.fact)
@@ -105,6 +105,13 @@ def understand(
     if context.kind == "confirm" or (context.fact is not None and context.fact in lexicon.screens):
         return _screen_answer(words, context, lexicon, hedged, context.fact in denied)
     return _choice_answer(text, words, context, lexicon, hedged)
+
+
+def respell(words: list[str], lexicon: Lexicon) -> list[str]:
+    """Dialect and recogniser spellings as plain words: "cannae" -> "cannot"."""
+    if not lexicon.spellings:
+        return words
+    return [out for word in words for out in lexicon.spellings.get(word, word).split()]
 
 
 def symptoms(
@@ -188,9 +195,15 @@ def _covered(words: Sequence[str], pieces: Sequence[Pattern]) -> bool:
     return reachable[len(words)]
 
 
-def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon) -> bool:
-    """The whole reply is a clear no: no phrases, fillers and polite words only."""
-    nos = (*literal_patterns(no_phrases), *lexicon.clear_no)
+def clear_no(
+    words: Sequence[str],
+    no_phrases: tuple[str, ...],
+    lexicon: Lexicon,
+    benign: Sequence[Pattern] = (),
+) -> bool:
+    """The whole reply is a clear no: no phrases, fillers and polite words only
+    (and, at a screen's own question, its benign explanations)."""
+    nos = (*literal_patterns(no_phrases), *lexicon.clear_no, *benign)
     if not any(True for _ in _found(words, nos)):
         return False  # "um", "thanks", "okay": no "no" at all
     return _covered(words, (*nos, *_frame(lexicon)))
@@ -199,16 +212,27 @@ def clear_no(words: Sequence[str], no_phrases: tuple[str, ...], lexicon: Lexicon
 def _screen_answer(
     words: Sequence[str], context: Context, lexicon: Lexicon, hedged: bool, denied: bool
 ) -> Understanding:
-    if clear_no(words, context.answers.get("no", ()), lexicon):
+    screen = lexicon.screens.get(context.fact or "")
+    benign = screen.benign if screen is not None else ()
+    if clear_no(words, context.answers.get("no", ()), lexicon, benign):
         return Understanding("answer", name="no")
     if hedged and "unsure" in context.answers:
         return Understanding("answer", name="unsure", hedged=True)
     names = context.matcher.find(" ".join(words)).distinct
     if "unsure" in names:
         return Understanding("answer", name="unsure")
-    if names == {"yes"} and not denied:  # "no, it's my back" is mixed: asked again
-        return Understanding("answer", name="yes")
+    if names == {"yes"} and not denied and _clear_yes(words, context, lexicon):
+        return Understanding("answer", name="yes")  # "no, it's my back" is mixed: asked again
     return UNCLEAR
+
+
+def _clear_yes(words: Sequence[str], context: Context, lexicon: Lexicon) -> bool:
+    """A yes word ("yes", "aye") anywhere, or a reply made only of yes phrases: "it is",
+    "a bit" inside a longer sentence ("it's just my lower back") are asked again."""
+    if not lexicon.clear_yes or any(True for _ in _found(words, lexicon.clear_yes)):
+        return True
+    yeses = literal_patterns(context.answers.get("yes", ()))
+    return _covered(words, (*yeses, *_frame(lexicon)))
 
 
 def _choice_answer(
