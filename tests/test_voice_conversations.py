@@ -68,10 +68,8 @@ def test_spoken_conversations_reach_the_right_advice(
 
 
 @pytest.mark.parametrize("voice", WHISPER_VOICES)
-def test_whisper_hears_every_accent_answering_once(
-    script: DialogScript, whisper: Recognizer, voice: str
-) -> None:
-    check_scenarios(script, whisper, voice, 175, retry=False)
+def test_whisper_hears_every_accent(script: DialogScript, whisper: Recognizer, voice: str) -> None:
+    check_scenarios(script, whisper, voice, 175, retry=True)
 
 
 def test_cli_audio_in_json_has_heard(tmp_path: Path) -> None:
@@ -106,9 +104,12 @@ def test_silence_and_nonsense_are_not_answers(
     result = spoken_conversation(script, recognizer, scenario, "en-us", 150, retry=True)
     assert result.recommendation is None
     if engine == "whisper":
-        # Asked again, then given up on. (The pocketsphinx fallback hears espeak's
-        # "banana" as "none"; its rejection is measured in bench/recognition.py.)
-        assert sum("didn't catch" in said for said in result.said) == 2
+        # Never taken as an answer: asked again, or (heard as a faint "no") read back
+        # and asked again, so the first danger question is never left. (The pocketsphinx
+        # fallback hears espeak's "banana" as "none"; measured in bench/recognition.py.)
+        second_question = " ".join(script.questions[1].ask.split())
+        assert not any(second_question in said for said in result.said)
+        assert any("didn't catch" in said or "Is that right" in said for said in result.said)
 
 
 def first_words(pcm: bytes, choices: list[str]) -> str:
