@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voice_assistant import __version__
-from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help
+from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help, speakers_help
 
 DESCRIPTION = """\
 heat-or-ice: an offline, hands-free helper for back pain.
@@ -177,8 +177,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     audio.add_argument(
         "--tts",
         choices=SPEAKER_NAMES,
-        help="text-to-speech engine: espeak (espeak-ng, default) or piper (the calmer "
-        "natural voice; install with `bash setup.sh run --piper`)",
+        help=speakers_help(),
     )
     audio.add_argument(
         "--voice",
