@@ -215,7 +215,7 @@ def test_vocabularies_prepared_before_the_load_are_compiled_after_it():
 # --- the voices ------------------------------------------------------------------------------
 
 
-def test_speakers_are_registry_entries_with_the_standard_voice_first():
+def test_speakers_are_registry_entries_with_the_standard_voice_first() -> None:
     assert tuple(engine.name for engine in engines.SPEAKERS) == engines.SPEAKER_NAMES
     assert engines.SPEAKER_NAMES == ("espeak", "piper")
     assert engines.DEFAULT_SPEAKER == "espeak"
@@ -225,7 +225,7 @@ def test_speakers_are_registry_entries_with_the_standard_voice_first():
     assert engines.speaker_named("piper").name == "piper"
 
 
-def test_an_unknown_speaker_is_refused_naming_the_real_ones():
+def test_an_unknown_speaker_is_refused_naming_the_real_ones() -> None:
     from voice_assistant.errors import SpeakerError
     from voice_assistant.speaker_choice import open_speaker
 
@@ -233,7 +233,7 @@ def test_an_unknown_speaker_is_refused_naming_the_real_ones():
         open_speaker("festival", Settings(), notify=lambda text: None)
 
 
-def test_the_piper_probe_says_whether_it_is_installed():
+def test_the_piper_probe_says_whether_it_is_installed() -> None:
     import importlib.util
 
     problem = engines.speaker_named("piper").probe()
@@ -244,7 +244,9 @@ def test_the_piper_probe_says_whether_it_is_installed():
     assert engines.speaker_named("espeak").probe() == ""
 
 
-def test_open_speaker_opens_through_the_registry_and_falls_back_to_the_default(monkeypatch):
+def test_open_speaker_opens_through_the_registry_and_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from voice_assistant.errors import SpeakerError
     from voice_assistant.speaker_choice import open_speaker
     from voice_assistant.speakers import RecordingSpeaker
