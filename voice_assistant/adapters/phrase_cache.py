@@ -18,7 +18,8 @@ from voice_assistant.adapters.tts_pyttsx3 import write_wav
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22050
-"""Hz: what we hand to the Player (the same as espeak-ng, so both voices share one path)."""
+"""Hz of the stored phrases and of what the Piper speaker hands to the Player (the same as
+espeak-ng, so both voices share one path)."""
 CACHE_VERSION = "1"
 
 
