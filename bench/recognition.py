@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from voice_assistant.adapters.asr_pocketsphinx import (  # noqa: E402
     PocketsphinxRecognizer,
-    background_words,
     normalise,
 )
+from voice_assistant.adapters.pocketsphinx_lm import background_words  # noqa: E402
 from voice_assistant.adapters.wav import SAMPLE_RATE, read_wav  # noqa: E402
 from voice_assistant.commands.recognize import DEFAULT_CHOICES  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402

@@ -35,7 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voice_assistant.adapters.tts_piper import PhraseCache, PiperSpeaker  # noqa: E402
+from voice_assistant.adapters.phrase_cache import PhraseCache  # noqa: E402
+from voice_assistant.adapters.tts_piper import PiperSpeaker  # noqa: E402
 from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker  # noqa: E402
 from voice_assistant.ports import Speaker  # noqa: E402
 

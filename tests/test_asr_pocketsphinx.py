@@ -18,11 +18,10 @@ from audio_synth import requires_espeak, synth_pcm, synth_wav
 
 from voice_assistant.adapters.asr_pocketsphinx import (
     PocketsphinxRecognizer,
-    arpa_text,
-    background_words,
     is_silence,
     normalise,
 )
+from voice_assistant.adapters.pocketsphinx_lm import arpa_text, background_words
 from voice_assistant.adapters.wav import read_wav
 from voice_assistant.commands.recognize import DEFAULT_CHOICES, run_recognize
 from voice_assistant.events import Vocabulary

@@ -214,3 +214,69 @@ def test_vocabularies_prepared_before_the_load_are_compiled_after_it() -> None:
     recognizer.wait(5)
     recognizer.prepare(wake)
     assert prepared == [wake, wake]
+
+
+# --- the voices ------------------------------------------------------------------------------
+
+
+def test_speakers_are_registry_entries_with_the_standard_voice_first() -> None:
+    assert tuple(engine.name for engine in engines.SPEAKERS) == engines.SPEAKER_NAMES
+    assert engines.SPEAKER_NAMES == ("espeak", "piper")
+    assert engines.DEFAULT_SPEAKER == "espeak"
+    text = engines.speakers_help()
+    for engine in engines.SPEAKERS:
+        assert f"{engine.name} ({engine.summary})" in text
+    assert engines.speaker_named("piper").name == "piper"
+
+
+def test_an_unknown_speaker_is_refused_naming_the_real_ones() -> None:
+    from voice_assistant.errors import SpeakerError
+    from voice_assistant.speaker_choice import open_speaker
+
+    with pytest.raises(SpeakerError, match="called 'festival': use espeak or piper"):
+        open_speaker("festival", Settings(), notify=lambda text: None)
+
+
+def test_the_piper_probe_says_whether_it_is_installed() -> None:
+    import importlib.util
+
+    problem = engines.speaker_named("piper").probe()
+    if importlib.util.find_spec("piper") is None:
+        assert "not installed" in problem
+    else:
+        assert problem == ""
+    assert engines.speaker_named("espeak").probe() == ""
+
+
+def test_open_speaker_opens_through_the_registry_and_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voice_assistant.errors import SpeakerError
+    from voice_assistant.speaker_choice import open_speaker
+    from voice_assistant.speakers import RecordingSpeaker
+
+    standard = RecordingSpeaker()
+    seen: list[engines.VoiceOptions] = []
+
+    def open_standard(options: engines.VoiceOptions) -> RecordingSpeaker:
+        seen.append(options)
+        return standard
+
+    def open_broken(options: engines.VoiceOptions) -> RecordingSpeaker:
+        raise SpeakerError("no voice here")
+
+    monkeypatch.setattr(
+        engines,
+        "SPEAKERS",
+        (
+            engines.SpeakerEngine("espeak", "test", lambda: "", open_standard),
+            engines.SpeakerEngine("piper", "test", lambda: "", open_broken),
+        ),
+    )
+    notices: list[str] = []
+    speaker = open_speaker("piper", Settings(rate=120), notify=notices.append, notice="Plain.")
+    assert speaker is standard
+    assert standard.spoken == ["Plain."]
+    assert len(notices) == 1 and "no voice here" in notices[0]
+    assert [options.rate for options in seen] == [120]
+    assert open_speaker("espeak", Settings(), notify=notices.append) is standard

@@ -19,14 +19,11 @@ import numpy as np
 import pytest
 from support import DIALOGS, run_cli
 
+from voice_assistant.adapters.phrase_cache import SAMPLE_RATE, PhraseCache
+from voice_assistant.adapters.piper_client import PiperError, PiperWorker, find_voice
 from voice_assistant.adapters.playback import NullPlayer, Player
 from voice_assistant.adapters.tts_piper import (
-    SAMPLE_RATE,
-    PhraseCache,
-    PiperError,
     PiperSpeaker,
-    PiperWorker,
-    find_voice,
     length_scale,
     piper_file_speaker,
     resample,

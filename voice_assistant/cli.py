@@ -23,7 +23,7 @@ from voice_assistant import __version__, paths
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.config import Settings, merge_overrides
 from voice_assistant.config_file import choose_config_path, load_settings
-from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help
+from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help, speakers_help
 from voice_assistant.errors import AssistantError, ConfigError
 
 if TYPE_CHECKING:
@@ -198,8 +198,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     audio.add_argument(
         "--tts",
         choices=SPEAKER_NAMES,
-        help="text-to-speech engine: espeak (espeak-ng, default) or piper (the calmer "
-        "natural voice; install with `bash setup.sh run --piper`)",
+        help=speakers_help(),
     )
     audio.add_argument(
         "--voice",

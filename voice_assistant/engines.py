@@ -4,19 +4,26 @@ Each engine is one entry: its name, how to find out whether it can be used
 here (and with which model), and how to open it. The app, ``doctor`` and
 ``recognize`` all choose through :func:`choose_recognizer` and open through
 :func:`open_recognizer`, so adding an engine is adding one entry to
-``RECOGNIZERS``. Engines are imported lazily: a missing optional engine is a
-message, not an ImportError at start.
+``RECOGNIZERS``. Text-to-speech engines are entries of ``SPEAKERS`` the same
+way, opened through ``speaker_choice.open_speaker`` (which adds the fallback to
+the standard voice). Engines are imported lazily: a missing optional engine is
+a message, not an ImportError at start.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from voice_assistant.errors import AssistantError, RecognizerError
-from voice_assistant.ports import Recognizer
+from voice_assistant.errors import AssistantError, RecognizerError, SpeakerError
+from voice_assistant.ports import Recognizer, Speaker
+
+if TYPE_CHECKING:
+    from voice_assistant.adapters.playback import Player
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +204,124 @@ ENGINE_CHOICES: tuple[str, ...] = (AUTO, *RECOGNIZER_NAMES)
 FALLBACK = "pocketsphinx"
 
 
-SPEAKER_NAMES: tuple[str, ...] = ("espeak", "piper")
-"""Text-to-speech engines, default first; opened by ``speaker_choice.open_speaker``."""
+# --- the voices (text-to-speech) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoiceOptions:
+    """What opening a speaker depends on: the voice settings and where the sound goes."""
+
+    rate: int
+    volume: float
+    voice: str | None
+    """An espeak-ng voice name, or a Piper ``.onnx`` voice file (each engine takes its own)."""
+    output_device: str | int | None
+    player: Player | None = None
+    """None = the sound card (``output_device``)."""
+    save_dir: Path | None = None
+    fixed: Callable[[str], bool] | None = None
+    """Texts Piper caches the first time they are said (the rest: the second time)."""
+
+
+@dataclass(frozen=True)
+class SpeakerEngine:
+    """A registry entry for a text-to-speech engine."""
+
+    name: str
+    summary: str
+    """Words for ``--help``."""
+    probe: Callable[[], str]
+    """"" when the engine is installed, else what is missing, in words."""
+    open: Callable[[VoiceOptions], Speaker]
+    """Raises SpeakerError (or AssistantError) in words when it cannot speak here."""
+
+
+def _is_piper_voice(voice: str | None) -> bool:
+    return bool(voice) and str(voice).strip().lower().endswith(".onnx")
+
+
+def _probe_espeak() -> str:
+    if importlib.util.find_spec("pyttsx3") is None:
+        return (
+            "The espeak-ng voice (pyttsx3) is not installed. Reinstall heat-or-ice with its "
+            "dependencies (bash setup.sh run)."
+        )
+    return ""
+
+
+def _open_espeak(options: VoiceOptions) -> Speaker:
+    from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+
+    return Pyttsx3Speaker(
+        rate=options.rate,
+        volume=options.volume,
+        voice=None if _is_piper_voice(options.voice) else options.voice,
+        output_device=options.output_device,
+        player=options.player,
+        save_dir=options.save_dir,
+    )
+
+
+def _probe_piper() -> str:
+    from voice_assistant.adapters.piper_client import PiperError, find_voice
+
+    try:
+        find_voice()
+    except PiperError as exc:
+        return str(exc)
+    return ""
+
+
+def _open_piper(options: VoiceOptions) -> Speaker:
+    from voice_assistant.adapters.tts_piper import PiperSpeaker
+
+    speaker = PiperSpeaker(
+        rate=options.rate,
+        volume=options.volume,
+        voice=options.voice if _is_piper_voice(options.voice) else None,
+        output_device=options.output_device,
+        player=options.player,
+        save_dir=options.save_dir,
+        fixed=options.fixed or (),
+        check=False,
+    )
+    try:
+        speaker.player.check()  # no sound card: fail before starting the worker
+        speaker.worker.start()
+    except Exception:
+        speaker.close()
+        raise
+    return speaker
+
+
+SPEAKERS: tuple[SpeakerEngine, ...] = (
+    SpeakerEngine("espeak", "espeak-ng, default", _probe_espeak, _open_espeak),
+    SpeakerEngine(
+        "piper",
+        "the calmer natural voice; install with `bash setup.sh run --piper`",
+        _probe_piper,
+        _open_piper,
+    ),
+)
+"""Default first: the standard voice, which every other engine falls back to."""
+
+SPEAKER_NAMES: tuple[str, ...] = tuple(engine.name for engine in SPEAKERS)
+DEFAULT_SPEAKER: str = SPEAKERS[0].name
+
+
+def speaker_named(name: str) -> SpeakerEngine:
+    for engine in SPEAKERS:
+        if engine.name == name:
+            return engine
+    raise SpeakerError(
+        f"There is no text-to-speech engine called '{name}': use {' or '.join(SPEAKER_NAMES)}."
+    )
+
+
+def speakers_help() -> str:
+    """The ``--tts`` help text, from the registry."""
+    listed = " or ".join(f"{engine.name} ({engine.summary})" for engine in SPEAKERS)
+    return f"text-to-speech engine: {listed}"
 
 
 def engine_context(

@@ -1,8 +1,9 @@
-"""Which text-to-speech engine speaks: ``open_speaker("espeak" | "piper", settings, ...)``.
+"""Opening the text-to-speech engine by name, with the hand-over to the standard voice.
 
-The one place the choice is made (the app, ``--save-speech`` and ``doctor`` all call it), so
-it can move into the engine registry as it is. Piper that cannot start, or fails later, hands
-over to espeak-ng after saying so once in the standard voice.
+``open_speaker(name, settings, ...)`` is the one place the engine is opened (the app,
+``--save-speech`` and ``doctor`` all call it); the engines themselves are entries of
+``engines.SPEAKERS``. An engine other than the standard one that cannot start, or fails
+later, hands over to the standard voice (espeak-ng) after saying so once in that voice.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from pathlib import Path
 
 from voice_assistant.adapters.playback import Player
 from voice_assistant.config import Settings
-from voice_assistant.engines import SPEAKER_NAMES
+from voice_assistant.engines import DEFAULT_SPEAKER, VoiceOptions, speaker_named
 from voice_assistant.errors import SpeakerError
 from voice_assistant.ports import Speaker
 
 log = logging.getLogger(__name__)
-
-TTS_ENGINES = SPEAKER_NAMES
 
 DEFAULT_NOTICE = "The natural voice isn't working, so I'll use the standard voice."
 """Used only when dialogs/messages.yaml has no ``devices.natural_voice_failed``."""
@@ -109,67 +108,36 @@ def open_speaker(
 ) -> Speaker:
     """The speaker for engine ``name`` with the voice settings; raises AssistantError in words.
 
-    ``player`` None = the sound card (``settings.output_device``). For "piper", a missing
-    package or voice, or a worker that will not start, gives espeak-ng instead, with
-    ``notice`` printed (with the reason) and spoken once. ``fixed`` says which texts Piper
-    caches the first time they are said (the rest: the second time). ``make_espeak`` /
-    ``make_piper`` replace the real engines in tests.
+    ``player`` None = the sound card (``settings.output_device``). For the natural voice, a
+    missing package or voice, or a worker that will not start, gives the standard voice
+    instead, with ``notice`` printed (with the reason) and spoken once. ``fixed`` says which
+    texts Piper caches the first time they are said (the rest: the second time).
+    ``make_espeak`` / ``make_piper`` replace the standard and the natural voice in tests.
     """
-    if name not in TTS_ENGINES:
-        raise SpeakerError(
-            f"There is no text-to-speech engine called '{name}': use espeak or piper."
-        )
+    engine = speaker_named(name)
+    options = VoiceOptions(
+        rate=settings.rate,
+        volume=settings.volume,
+        voice=settings.voice,
+        output_device=settings.output_device,
+        player=player,
+        save_dir=save_dir,
+        fixed=fixed,
+    )
 
-    def espeak() -> Speaker:
+    def standard() -> Speaker:
         if make_espeak is not None:
             return make_espeak()
-        from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker
+        return speaker_named(DEFAULT_SPEAKER).open(options)
 
-        return Pyttsx3Speaker(
-            rate=settings.rate,
-            volume=settings.volume,
-            voice=None if _is_piper_voice(settings.voice) else settings.voice,
-            output_device=settings.output_device,
-            player=player,
-            save_dir=save_dir,
-        )
-
-    if name == "espeak":
-        return espeak()
-
-    def piper() -> Speaker:
-        if make_piper is not None:
-            return make_piper()
-        from voice_assistant.adapters.tts_piper import PiperSpeaker
-
-        speaker = PiperSpeaker(
-            rate=settings.rate,
-            volume=settings.volume,
-            voice=settings.voice if _is_piper_voice(settings.voice) else None,
-            output_device=settings.output_device,
-            player=player,
-            save_dir=save_dir,
-            fixed=fixed or (),
-            check=False,
-        )
-        try:
-            speaker.player.check()  # no sound card: fail before starting the worker
-            speaker.worker.start()
-        except Exception:
-            speaker.close()
-            raise
-        return speaker
-
+    if engine.name == DEFAULT_SPEAKER:
+        return standard()
     try:
-        primary = piper()
+        primary = make_piper() if make_piper is not None else engine.open(options)
     except SpeakerError as exc:
         log.warning("natural voice unavailable: %s", exc)
-        fallback = espeak()
+        fallback = standard()
         notify(f"{notice} ({exc})")
         fallback.say(notice)
         return fallback
-    return EngineFallbackSpeaker(primary, espeak, notice, notify, describe(primary))
-
-
-def _is_piper_voice(voice: str | None) -> bool:
-    return bool(voice) and str(voice).strip().lower().endswith(".onnx")
+    return EngineFallbackSpeaker(primary, standard, notice, notify, describe(primary))

@@ -8,7 +8,8 @@
   tail of our own voice and its echo never reach the recogniser. Each block
   carries the mute "epoch" it was captured in, so a block that raced a mute
   change is dropped rather than heard.
-* A watchdog in ``blocks()`` notices when PortAudio stops calling back (an
+* A watchdog (``mic_watchdog.StreamWatchdog``), asked by ``blocks()`` whenever
+  no block arrived for a poll, notices when PortAudio stops calling back (an
   unplugged USB microphone usually just goes quiet) or the stream dies, tells
   the app through ``on_problem`` and reopens the stream with a growing pause;
   after ``max_reopens`` failures it raises AudioDeviceError.
@@ -35,6 +36,7 @@ from voice_assistant.adapters.devices import (
     refresh_portaudio,
     resolve_device,
 )
+from voice_assistant.adapters.mic_watchdog import StreamWatchdog
 from voice_assistant.errors import AudioDeviceError
 
 log = logging.getLogger(__name__)
@@ -79,24 +81,25 @@ class MicrophoneSource:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        if not backoff_s:
-            raise ValueError("backoff_s needs at least one pause")
         self.device = device
         self.block_frames = SAMPLE_RATE * block_ms // 1000
         real = stream_factory is None
         self._factory = stream_factory
         self._resolve = resolver or (_resolve_input if real else _as_is)
-        self._refresh = refresh if refresh is not None or not real else refresh_portaudio
-        self._on_problem = on_problem
-        self._on_recovered = on_recovered
         self.holdoff_s = holdoff_s
-        self.stall_timeout_s = stall_timeout_s
-        self.backoff_s = tuple(backoff_s)
-        self.max_reopens = max_reopens
         self.poll_s = poll_s
         self._clock = clock
         self._stopped = threading.Event()
-        self._sleep = sleep or self._wait
+        self._watchdog = StreamWatchdog(
+            stall_timeout_s=stall_timeout_s,
+            backoff_s=backoff_s,
+            max_reopens=max_reopens,
+            refresh=refresh if refresh is not None or not real else refresh_portaudio,
+            on_problem=on_problem,
+            on_recovered=on_recovered,
+            clock=clock,
+            sleep=sleep or self._wait,
+        )
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue_blocks)
         self._stream: Any = None
         self._closed = False
@@ -110,8 +113,11 @@ class MicrophoneSource:
         """Callbacks where PortAudio reported an input overflow."""
         self.dropped_muted = 0
         """Blocks dropped while muted or during the hold-off."""
-        self.reopens = 0
+
+    @property
+    def reopens(self) -> int:
         """Successful reopens after a stall or a dead stream."""
+        return self._watchdog.reopens
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -173,9 +179,14 @@ class MicrophoneSource:
             try:
                 item = self._queue.get(timeout=self.poll_s)
             except queue.Empty:
-                problem = self._stream_problem()
+                problem = self._watchdog.problem(self._stream, self._last_callback)
                 if problem and not self._closed:
-                    self._recover(problem)
+                    self._watchdog.recover(
+                        problem,
+                        open_stream=self._open_stream,
+                        close_stream=self._close_stream,
+                        closed=lambda: self._closed,
+                    )
                 continue
             if item is _CLOSED:
                 return
@@ -215,62 +226,11 @@ class MicrophoneSource:
                     self._queue.put_nowait(_CLOSED)
                 return
 
-    # --- watchdog -----------------------------------------------------------------------
-
-    def _stream_problem(self) -> str:
-        stream = self._stream
-        if stream is None:
-            return "the microphone is not open"
-        if getattr(stream, "active", True) is False:
-            return "the microphone stream stopped"
-        silent_for = self._clock() - self._last_callback
-        if silent_for >= self.stall_timeout_s:
-            return f"no sound arrived from the microphone for {silent_for:.0f} seconds"
-        return ""
-
-    def _recover(self, problem: str) -> None:
-        self._report(
-            self._on_problem,
-            f"The microphone stopped working ({problem}). Trying to reopen it...",
-        )
-        self._close_stream()
-        last_error = ""
-        for attempt in range(self.max_reopens):
-            self._sleep(self.backoff_s[min(attempt, len(self.backoff_s) - 1)])
-            if self._closed:
-                return
-            if attempt > 0 and self._refresh is not None:
-                try:
-                    self._refresh()  # let PortAudio see a re-plugged device
-                except Exception as exc:
-                    log.debug("refreshing PortAudio failed: %s", exc)
-            try:
-                self._open_stream()
-            except AudioDeviceError as exc:
-                last_error = str(exc)
-                log.info("reopening the microphone failed (try %d): %s", attempt + 1, exc)
-                continue
-            self.reopens += 1
-            self._report(self._on_recovered, "The microphone is working again.")
-            return
-        raise AudioDeviceError(
-            f"The microphone stopped working and could not be reopened after "
-            f"{self.max_reopens} tries ({last_error}). Check it is plugged in, choose another "
-            "with --device (see `heat-or-ice devices`), or type your answers with --text."
-        )
+    # --- the stream ---------------------------------------------------------------------
 
     def _wait(self, seconds: float) -> None:
         """Default sleep between reopen attempts; ``close()`` cuts it short."""
         self._stopped.wait(seconds)
-
-    def _report(self, callback: Callable[[str], None] | None, message: str) -> None:
-        log.warning("%s", message)
-        if callback is None:
-            return
-        try:
-            callback(message)
-        except Exception:
-            log.exception("the microphone problem callback failed")
 
     def _open_stream(self) -> None:
         factory = self._factory or import_sounddevice().RawInputStream

@@ -1,6 +1,6 @@
 """The Piper worker: a separate process that turns text into speech, one request at a time.
 
-Started by ``tts_piper.PiperWorker`` as ``python -m voice_assistant.adapters.piper_worker
+Started by ``piper_client.PiperWorker`` as ``python -m voice_assistant.adapters.piper_worker
 --model X.onnx --config X.onnx.json``. Piper (GPL-3.0) and onnxruntime are imported only
 here, so they never load into the assistant's own process.
 
