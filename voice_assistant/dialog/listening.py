@@ -8,6 +8,7 @@ in. Built from ``dialogs/`` and cached; no conversation state is kept here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from voice_assistant.dialog.matching import PhraseMatcher
 from voice_assistant.dialog.offer import minute_phrases, minutes_in
@@ -55,7 +56,8 @@ class Listening:
         critical: set[str] = set()
         for name in expects:
             if name == "onset":
-                add(onset_phrases(self.script.onset), self._onset_meaning)
+                limit = question.acute_max_hours if question is not None else None
+                add(onset_phrases(self.script.onset), partial(self._onset_meaning, limit=limit))
                 add(self.script.answers["unsure"].phrases, lambda _: "unsure")
             elif name == "minutes":
                 add(minute_phrases(), lambda phrase: f"minutes:{minutes_in(phrase)}")
@@ -67,11 +69,18 @@ class Listening:
         sentences = question is not None
         return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings, sentences)
 
-    def _onset_meaning(self, phrase: str) -> str:
+    def _onset_meaning(self, phrase: str, limit: float | None) -> str:
+        """What an onset phrase means to the decision: recent or not (or a follow-up).
+
+        "yesterday" and "today" mean the same here, so a recogniser torn between
+        them need not reject the answer; "yesterday" and "years" stay different.
+        """
         reading = read_onset(phrase, self.script.onset)
         if reading.hours is None and reading.follow_up is not None:
             return f"onset:ask:{reading.follow_up}"
-        return f"onset:{reading.hours}"
+        if reading.hours is None or limit is None:
+            return f"onset:{reading.hours}"
+        return "onset:recent" if reading.hours <= limit else "onset:not_recent"
 
     def matcher(self, key: str, expects: tuple[str, ...]) -> PhraseMatcher:
         """Commands and the expected answers, as a phrase matcher (cached by ``key``)."""
