@@ -311,7 +311,7 @@ class _TimedRecognizer:
 
     name = "timed"
 
-    def __init__(self, recognizer: PocketsphinxRecognizer, source: _StreamSource) -> None:
+    def __init__(self, recognizer: Recognizer, source: _StreamSource) -> None:
         self.recognizer = recognizer
         self.source = source
         self.decodes: list[tuple[float, float]] = []
@@ -333,7 +333,7 @@ class Latency:
 
 
 def end_to_end_latency(
-    recognizer: PocketsphinxRecognizer,
+    recognizer: Recognizer,
     clips: Sequence[Clip],
     vocabulary: Vocabulary,
     render: Callable[[str], bytes],

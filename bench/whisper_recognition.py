@@ -36,12 +36,15 @@ from bench.recognition import (  # noqa: E402
     SYNTH_SAYINGS,
     TARGET_WORDS,
     YES_NO,
+    conversations,
     dialog_vocabularies,
+    end_to_end_latency,
     meaning_of,
     noise_clips,
     pct,
     speaker_half,
     speech_commands,
+    tts_renderer,
 )
 from voice_assistant.adapters.asr_whisper import Decision, WhisperRecognizer  # noqa: E402
 from voice_assistant.adapters.wav import SAMPLE_RATE  # noqa: E402
@@ -169,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.no_synth:
         sentences(ours, vocabularies["yes/no question"], args.quick, dump)
+        conversations(ours, args.quick)
 
     onset = vocabularies["onset question"]
     fresh_prepare = time.perf_counter()
@@ -185,10 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         p50, p95 = statistics.median(values), float(np.percentile(values, 95))
         return f"p50 {1000 * p50:4.0f} ms   p95 {1000 * p95:4.0f} ms"
 
+    every = [c for c in clips[:: 2 if args.quick else 1] if c.word in TARGET_WORDS]
+    latency = end_to_end_latency(ours, every, real_vocab, tts_renderer())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("\nSpeed (wall clock on a 2-core machine shared with other jobs: contended)")
     print(f"  decode, real clips (<= 3 s), 17-phrase vocabulary    {ms(short)}")
     print(f"  CPU time per decode (both threads, same clips)      {ms(cpu_s)}")
+    print(f"  decode latency after the last sample (listener)     {ms(latency.decode_s)}")
+    print(
+        f"  end of speech -> reply ready (yes/no/stop clips)    {ms(latency.reply_s)}"
+        f"   ({latency.early}/{latency.heard} answers ended at the first pause)"
+    )
     print(f"  model load                                          {1000 * load_s:.0f} ms")
     print(
         f"  preparing the onset vocabulary ({len(onset.phrases)} phrases)       "
