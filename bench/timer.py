@@ -48,6 +48,17 @@ public <command> = yes | no | stop | start | done | pause | resume | repeat | he
 TARGET_MS = 100.0
 
 
+def _speech_clips() -> list[bytes]:
+    """The first 60 real recordings of the sample, as raw PCM."""
+    clips = []
+    for path in sorted(SAMPLES.glob("*/*.wav"))[:60]:
+        with wave.open(str(path)) as w:
+            clips.append(w.readframes(w.getnframes()))
+    if not clips:
+        raise FileNotFoundError(f"no WAV files under {SAMPLES}")
+    return clips
+
+
 @dataclass
 class DecoderLoad:
     """Keeps pocketsphinx decoding real speech until stopped."""
@@ -72,12 +83,7 @@ class DecoderLoad:
             if self.search == "jsgf":
                 decoder.add_jsgf_string("commands", GRAMMAR)
                 decoder.activate_search("commands")
-            clips = []
-            for path in sorted(SAMPLES.glob("*/*.wav"))[:60]:
-                with wave.open(str(path)) as w:
-                    clips.append(w.readframes(w.getnframes()))
-            if not clips:
-                raise FileNotFoundError(f"no WAV files under {SAMPLES}")
+            clips = _speech_clips()
         except Exception as exc:  # report, don't crash the timing run
             self.error = f"{type(exc).__name__}: {exc}"
             return
@@ -113,12 +119,7 @@ class DecoderLoad:
                 raise RuntimeError(" ".join(choice.notes))
             recognizer = engines.open_engine("whisper", choice.probe.model)
             vocabulary = Vocabulary(DEFAULT_CHOICES)
-            clips = []
-            for path in sorted(SAMPLES.glob("*/*.wav"))[:60]:
-                with wave.open(str(path)) as w:
-                    clips.append(w.readframes(w.getnframes()))
-            if not clips:
-                raise FileNotFoundError(f"no WAV files under {SAMPLES}")
+            clips = _speech_clips()
         except Exception as exc:  # report, don't crash the timing run
             self.error = f"{type(exc).__name__}: {exc}"
             return

@@ -30,8 +30,9 @@ from voice_assistant.adapters.earcons import earcon
 from voice_assistant.adapters.phrase_cache import SAMPLE_RATE, PhraseCache, default_cache_dir
 from voice_assistant.adapters.piper_client import PiperVoiceFiles, PiperWorker, find_voice
 from voice_assistant.adapters.playback import NullPlayer, Player, SoundDevicePlayer
+from voice_assistant.adapters.saved_speech import first_free_number, save_speech
 from voice_assistant.adapters.tts_pyttsx3 import DEFAULT_RATE, write_wav
-from voice_assistant.errors import ConfigError, SpeakerError
+from voice_assistant.errors import ConfigError
 
 RATE_RANGE = (80, 300)
 NATURAL_WPM = 190.0
@@ -142,7 +143,7 @@ class PiperSpeaker:
         self.last_playback_end: float | None = None
         self._recent: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self._next_number = self._first_free_number()
+        self._next_number = first_free_number(self.save_dir)
         if check:
             self.check()
 
@@ -241,33 +242,11 @@ class PiperSpeaker:
         while len(self._recent) > 32:
             self._recent.popitem(last=False)
 
-    def _first_free_number(self) -> int:
-        if self.save_dir is None:
-            return 1
-        try:
-            self.save_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SpeakerError(
-                f"Cannot create the folder {self.save_dir} for saved speech: {exc.strerror}."
-            ) from exc
-        numbers = [
-            int(m.group(1))
-            for p in self.save_dir.glob("*.wav")
-            if (m := re.match(r"(\d+)-", p.name))
-        ]
-        return max(numbers, default=0) + 1
-
     def _save(self, text: str, pcm: bytes) -> None:
         if self.save_dir is None:
             return
-        words = re.findall(r"[a-z0-9]+", text.lower())[:6]
-        slug = "-".join(words)[:40] or "speech"
-        path = self.save_dir / f"{self._next_number:03d}-{slug}.wav"
+        path = save_speech(self.save_dir, self._next_number, text, pcm, SAMPLE_RATE)
         self._next_number += 1
-        try:
-            write_wav(path, pcm, SAMPLE_RATE)
-        except OSError as exc:
-            raise SpeakerError(f"Cannot write speech to {path}: {exc.strerror}.") from exc
         self.recorded.append((text, path))
 
 

@@ -21,7 +21,6 @@ import contextlib
 import ctypes
 import logging
 import queue
-import re
 import threading
 import wave
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from typing import Any, TypeVar
 
 from voice_assistant.adapters.earcons import earcon
 from voice_assistant.adapters.playback import NullPlayer, Player, SoundDevicePlayer
+from voice_assistant.adapters.saved_speech import first_free_number, save_speech
 from voice_assistant.errors import ConfigError, SpeakerError
 
 log = logging.getLogger(__name__)
@@ -283,11 +283,6 @@ def write_wav(path: Path, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
-def _slug(text: str) -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())[:6]
-    return "-".join(words)[:40] or "speech"
-
-
 class Pyttsx3Speaker:
     """ports.Speaker: speaks through espeak-ng and a Player; ``say`` returns after playback.
 
@@ -330,7 +325,7 @@ class Pyttsx3Speaker:
         self.last_playback_end: float | None = None
         self._voice_id: str | None = None
         self._lock = threading.Lock()
-        self._next_number = self._first_free_number()
+        self._next_number = first_free_number(self.save_dir)
         if check:
             self.check()
 
@@ -370,31 +365,11 @@ class Pyttsx3Speaker:
             self._voice_id = self.renderer.voice_id(self.voice)
         return self._voice_id
 
-    def _first_free_number(self) -> int:
-        if self.save_dir is None:
-            return 1
-        try:
-            self.save_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SpeakerError(
-                f"Cannot create the folder {self.save_dir} for saved speech: {exc.strerror}."
-            ) from exc
-        numbers = [
-            int(m.group(1))
-            for p in self.save_dir.glob("*.wav")
-            if (m := re.match(r"(\d+)-", p.name))
-        ]
-        return max(numbers, default=0) + 1
-
     def _save(self, text: str, pcm: bytes) -> None:
         if self.save_dir is None:
             return
-        path = self.save_dir / f"{self._next_number:03d}-{_slug(text)}.wav"
+        path = save_speech(self.save_dir, self._next_number, text, pcm, SAMPLE_RATE)
         self._next_number += 1
-        try:
-            write_wav(path, pcm, SAMPLE_RATE)
-        except OSError as exc:
-            raise SpeakerError(f"Cannot write speech to {path}: {exc.strerror}.") from exc
         self.recorded.append((text, path))
 
 
