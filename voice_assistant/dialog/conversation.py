@@ -71,8 +71,7 @@ class Conversation:
         return self._flow.state
 
     @property
-    def minutes(self) -> float | None:
-        """The minutes asked for at the timer offer, if any."""
+    def minutes(self) -> float | None:  # asked for at the timer offer, if any
         return self._flow.timer_offer.minutes
 
     @property
