@@ -40,3 +40,18 @@ def test_the_gate_does_not_touch_a_conversation() -> None:
     question = Vocabulary(("yes", "no", "not sure"))
     assert gated.recognize(seconds(7.0), question).text == "no but i have wet the bed"
     assert gated.name == "fake"
+
+
+def test_the_small_engine_listens_first_and_whisper_only_when_it_hears_nothing() -> None:
+    gate = WakeGate.for_phrase("okay heat or ice")
+    first, inner = FakeRecognizer("okay heat or ice"), FakeRecognizer("okay heat or ice")
+    inner.name = "whisper"
+    gated = GatedRecognizer(inner, gate, WAKE, first_pass=first)
+    assert gated.recognize(seconds(1.2), WAKE).text == "okay heat or ice"
+    assert (len(first.heard), len(inner.heard)) == (1, 0)  # the cheap pass was enough
+    first.answer = ""
+    assert gated.recognize(seconds(1.2), WAKE).text == "okay heat or ice"
+    assert (len(first.heard), len(inner.heard)) == (2, 1)  # then Whisper decides
+    question = Vocabulary(("yes", "no"))
+    gated.recognize(seconds(1.0), question)
+    assert (len(first.heard), len(inner.heard)) == (2, 2)  # a conversation: Whisper only

@@ -99,7 +99,10 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
     if options.audio_in:
-        transcribe = _clip_transcriber(build_recognizer(settings, _inbox_notice(inbox)))
+        recognizer: Recognizer = build_recognizer(settings, _inbox_notice(inbox))
+        if settings.wake:
+            recognizer = wake_recognizer(recognizer, settings.wake_phrase)
+        transcribe = _clip_transcriber(recognizer)
         from voice_assistant.adapters.wav import read_wav
         from voice_assistant.listener import scripted_clips
 
@@ -141,11 +144,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
             transcribe=transcribe,
         )
         if listener is not None:
-            from voice_assistant.wake import GatedRecognizer, WakeGate
-
-            listener.recognizer = GatedRecognizer(
-                listener.recognizer, WakeGate.for_phrase(loop.phrase), loop.idle_vocabulary
-            )
+            listener.recognizer = wake_recognizer(listener.recognizer, settings.wake_phrase)
             # The wake phrase is compiled before waiting, not on the first utterance
             # (which would otherwise be answered later than the following ones).
             prepare_vocabulary(listener.recognizer, loop.idle_vocabulary)
@@ -313,6 +312,20 @@ def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Backg
     """
     context = engine_context(settings)
     return BackgroundRecognizer(lambda: engines.open_recognizer(context), notice)
+
+
+def wake_recognizer(recognizer: Recognizer, phrase: str) -> Recognizer:
+    """``recognizer`` behind the wake phrase's cheap passes (see ``wake.GatedRecognizer``)."""
+    from voice_assistant.wake import GatedRecognizer, WakeGate, wake_vocabulary
+
+    def open_first_pass() -> tuple[Recognizer, engines.Choice]:
+        return engines.open_engine(engines.FALLBACK, None), engines.Choice(
+            engines.Probe(engines.FALLBACK)
+        )
+
+    vocabulary = wake_vocabulary(phrase)
+    first_pass = BackgroundRecognizer(open_first_pass)
+    return GatedRecognizer(recognizer, WakeGate.for_phrase(phrase), vocabulary, first_pass)
 
 
 def _clip_transcriber(

@@ -2,10 +2,11 @@
 
 Idle listening is cheap: the segmenter's voice-activity check runs on every
 frame; an utterance far shorter or longer than the wake phrase is dropped
-without decoding (``WakeGate``), and only the rest reach the recogniser,
-against a vocabulary of one phrase (anything else is rejected as out of
-vocabulary). With people talking nearby most utterances are sentences, so
-most never cost a decode.
+without decoding (``WakeGate``); the rest go to the small pocketsphinx engine
+and, when it does not hear the wake phrase, to Whisper, always against a
+vocabulary of one phrase (anything else is rejected as out of vocabulary).
+With people talking nearby most utterances are sentences, so most never cost
+a decode.
 """
 
 from __future__ import annotations
@@ -58,13 +59,33 @@ class WakeGate:
         return self.min_seconds <= seconds <= self.max_seconds
 
 
-class GatedRecognizer:
-    """Runs ``inner`` on the wake vocabulary only for utterances that pass the gate."""
+def wake_vocabulary(phrase: str) -> Vocabulary:
+    """What is listened for while idle: the wake phrase alone, as the recogniser writes it."""
+    return Vocabulary((" ".join(normalize(phrase)),))
 
-    def __init__(self, inner: Recognizer, gate: WakeGate, wake_vocabulary: Vocabulary) -> None:
+
+class GatedRecognizer:
+    """The wake phrase's two cheap passes before the recogniser proper.
+
+    While idle (the vocabulary is the wake phrase alone), an utterance that
+    fails the length gate costs nothing; one that passes goes to
+    ``first_pass`` (the small pocketsphinx engine) and, only when that does not
+    hear the wake phrase, to ``inner`` (Whisper, which hears more accents).
+    Either hearing it wakes the assistant. Every other vocabulary goes straight
+    to ``inner``.
+    """
+
+    def __init__(
+        self,
+        inner: Recognizer,
+        gate: WakeGate,
+        wake_vocabulary: Vocabulary,
+        first_pass: Recognizer | None = None,
+    ) -> None:
         self.inner = inner
         self.gate = gate
         self.wake_vocabulary = wake_vocabulary
+        self.first_pass = first_pass
         self.skipped = 0
 
     @property
@@ -72,13 +93,21 @@ class GatedRecognizer:
         return self.inner.name
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
-        if vocabulary == self.wake_vocabulary and not self.gate.could_be(audio):
+        if vocabulary != self.wake_vocabulary:
+            return self.inner.recognize(audio, vocabulary)
+        if not self.gate.could_be(audio):
             self.skipped += 1
             return Transcript("", 0.0, "audio")
+        if self.first_pass is not None and self.first_pass.name != self.inner.name:
+            heard = self.first_pass.recognize(audio, vocabulary)
+            if heard.text:
+                return heard
         return self.inner.recognize(audio, vocabulary)
 
     def prepare(self, vocabulary: Vocabulary) -> None:
         prepare_vocabulary(self.inner, vocabulary)
+        if self.first_pass is not None and vocabulary == self.wake_vocabulary:
+            prepare_vocabulary(self.first_pass, vocabulary)
 
 
 class WakeLoop:
@@ -96,7 +125,8 @@ class WakeLoop:
         max_conversations: int | None = None,
         transcribe: Callable[[bytes, Vocabulary], Transcript | Silence] | None = None,
     ) -> None:
-        self.phrase = " ".join(normalize(phrase))
+        self._idle_vocabulary = wake_vocabulary(phrase)
+        self.phrase = self._idle_vocabulary.phrases[0]
         self.make_assistant = make_assistant
         self.speaker = speaker
         self.sink = sink
@@ -107,7 +137,6 @@ class WakeLoop:
         self.transcribe = transcribe
         """Recognises scripted WAV answers (--audio-in): the first one should be the phrase."""
         self.conversations = 0
-        self._idle_vocabulary = Vocabulary((self.phrase,))
 
     @property
     def idle_vocabulary(self) -> Vocabulary:

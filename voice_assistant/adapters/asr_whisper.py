@@ -100,6 +100,7 @@ _CONTRACTIONS = (
     ("i will", "i'll"),
     ("that is", "that's"),
     ("what is", "what's"),
+    ("okay", "ok"),
 )
 
 
@@ -170,7 +171,7 @@ def canonical(text: str) -> str:
             words.extend(number_to_words(int(word)).split())
         else:
             words.append(word)
-    joined = " ".join(words)
+    joined = re.sub(r"\bo k\b", "ok", " ".join(words))  # "O.K."
     for long, short in _CONTRACTIONS:
         joined = re.sub(rf"\b{re.escape(short)}\b", long, joined)
     return joined
