@@ -37,6 +37,10 @@ honest "not understood". Per utterance:
 Confidence is a softmax over the phrase scores and the free decode's score
 (``temperature`` > 1 flattens it): the share of the probability the accepted
 phrase has among everything the model could have heard.
+
+This module decides (``PhraseJudge``, ``WhisperRecognizer``); the model calls
+are in ``whisper_runner.py``, the tokenised phrase forms and their pruning in
+``whisper_phrases.py``, the text normalisation in ``whisper_text.py``.
 """
 
 from __future__ import annotations
