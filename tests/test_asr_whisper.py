@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from audio_synth import requires_espeak, synth_pcm
 
-from voice_assistant.adapters.asr_whisper import (
-    WhisperRecognizer,
+from voice_assistant.adapters.asr_whisper import WhisperRecognizer
+from voice_assistant.adapters.wav import read_wav
+from voice_assistant.adapters.whisper_text import (
     canonical,
     compression_ratio,
     contains,
@@ -26,7 +27,6 @@ from voice_assistant.adapters.asr_whisper import (
     surface_forms,
     with_digits,
 )
-from voice_assistant.adapters.wav import read_wav
 from voice_assistant.commands.recognize import DEFAULT_CHOICES
 from voice_assistant.events import Transcript, Vocabulary
 
@@ -234,11 +234,12 @@ def test_confidence_orders_clear_answers_above_ambiguous_ones(
 def test_a_looping_decode_is_cut_after_its_first_sentence_or_period(
     recognizer: WhisperRecognizer,
 ) -> None:
-    encode = recognizer._tokenizer.encode  # the model's own tokenizer
-    assert recognizer._loop_cut(encode(" Stop! Stop! Stop! Stop")) == len(encode(" Stop!"))
-    assert recognizer._loop_cut(encode(" Marvin Marvin Marvin")) == len(encode(" Marvin"))
-    assert recognizer._loop_cut(encode(" not sure")) == len(encode(" not sure"))
-    assert recognizer._loop_cut(encode(" and stop, stop, stop, stop,")) == len(encode(" and stop"))
+    runner = recognizer._runner
+    encode = runner.tokenizer.encode  # the model's own tokenizer
+    assert runner.loop_cut(encode(" Stop! Stop! Stop! Stop")) == len(encode(" Stop!"))
+    assert runner.loop_cut(encode(" Marvin Marvin Marvin")) == len(encode(" Marvin"))
+    assert runner.loop_cut(encode(" not sure")) == len(encode(" not sure"))
+    assert runner.loop_cut(encode(" and stop, stop, stop, stop,")) == len(encode(" and stop"))
 
 
 @pytest.mark.audio

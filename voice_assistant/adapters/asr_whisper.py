@@ -37,71 +37,36 @@ honest "not understood". Per utterance:
 Confidence is a softmax over the phrase scores and the free decode's score
 (``temperature`` > 1 flattens it): the share of the probability the accepted
 phrase has among everything the model could have heard.
+
+This module decides (``PhraseJudge``, ``WhisperRecognizer``); the model calls
+are in ``whisper_runner.py``, the tokenised phrase forms and their pruning in
+``whisper_phrases.py``, the text normalisation in ``whisper_text.py``.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from voice_assistant.adapters.asr_pocketsphinx import is_silence
 from voice_assistant.adapters.wav import SAMPLE_RATE
+from voice_assistant.adapters.whisper_phrases import PreparedPhrases, candidates, prepare_phrases
+from voice_assistant.adapters.whisper_runner import WhisperModelRunner
+from voice_assistant.adapters.whisper_text import (
+    canonical,
+    compression_ratio,
+    contains,
+    content_words,
+    words_of,
+)
 from voice_assistant.errors import RecognizerError
 from voice_assistant.events import Transcript, Vocabulary
-
-HOP = 160  # samples per mel frame (10 ms)
-MAX_FRAMES = 3000  # Whisper's 30 s window
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-
-_UNITS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-# Spoken contractions Whisper writes ("i am" is usually transcribed "I'm").
-_CONTRACTIONS = (
-    ("i am", "i'm"),
-    ("do not", "don't"),
-    ("does not", "doesn't"),
-    ("did not", "didn't"),
-    ("is not", "isn't"),
-    ("it is", "it's"),
-    ("can not", "can't"),
-    ("cannot", "can't"),
-    ("i have", "i've"),
-    ("i will", "i'll"),
-    ("that is", "that's"),
-    ("what is", "what's"),
-    ("okay", "ok"),
-)
 
 
 @dataclass(frozen=True)
@@ -120,120 +85,95 @@ class Decision:
     scores: Mapping[str, float] = field(default_factory=dict)  # phrase -> log-probability
 
 
-def words_of(text: str) -> list[str]:
-    """Lower-case words (apostrophes kept) of ``text``."""
-    return _WORD.findall(text.lower().replace("\u2019", "'"))
+@dataclass(frozen=True)
+class PhraseJudge:
+    """Accept a phrase, pass on a sentence, or reject: the rules over the model's scores.
 
-
-def content_words(text: str) -> list[str]:
-    """Words of ``text`` without spelled-out letters ("D U D" has none; "i" and "a" count)."""
-    return [w for w in words_of(text) if len(w) > 1 or w in ("i", "a")]
-
-
-def contains(text: str, part: str) -> bool:
-    """Are ``part``'s words a run of ``text``'s words?"""
-    return bool(part) and f" {part} " in f" {text} "
-
-
-def number_to_words(value: int) -> str:
-    """0..99 as spoken words ("forty eight")."""
-    if value < 20:
-        return _UNITS[value]
-    tens, unit = divmod(value, 10)
-    return _TENS[tens - 2] + ("" if unit == 0 else " " + _UNITS[unit])
-
-
-def with_digits(words: Sequence[str]) -> list[str]:
-    """Number words as digits, the way Whisper writes them ("forty eight" -> "48")."""
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        value = _NUMBER_WORDS.get(words[i])
-        if value is None:
-            out.append(words[i])
-            i += 1
-            continue
-        nxt = _NUMBER_WORDS.get(words[i + 1]) if i + 1 < len(words) else None
-        if value >= 20 and nxt is not None and 0 < nxt < 10:
-            out.append(str(value + nxt))
-            i += 2
-        else:
-            out.append(str(value))
-            i += 1
-    return out
-
-
-def canonical(text: str) -> str:
-    """Spoken-form key for matching: lower case, digits as words, contractions expanded."""
-    words: list[str] = []
-    for word in words_of(text):
-        if word.isdigit() and int(word) < 100:
-            words.extend(number_to_words(int(word)).split())
-        else:
-            words.append(word)
-    joined = re.sub(r"\bo k\b", "ok", " ".join(words))  # "O.K."
-    for long, short in _CONTRACTIONS:
-        joined = re.sub(rf"\b{re.escape(short)}\b", long, joined)
-    return joined
-
-
-def surface_forms(phrase: str) -> list[str]:
-    """How Whisper may write ``phrase``: lower and sentence case, digits, contractions.
-
-    Each form ends with "." (its score also yields the form without the full
-    stop). Forms start with a space, as Whisper's text does.
+    The settings are ``WhisperRecognizer``'s of the same names (documented there).
     """
-    words = words_of(phrase)
-    if not words:
-        return []
-    bases = {" ".join(words)}
-    if any(w in _NUMBER_WORDS for w in words):
-        bases.add(" ".join(with_digits(words)))
-    for long, short in _CONTRACTIONS:
-        for base in list(bases):
-            contracted = re.sub(rf"\b{long}\b", short, base)
-            if contracted != base:
-                bases.add(contracted)
-    forms: list[str] = []
-    for base in sorted(bases):
-        spoken = re.sub(r"\bi\b", "I", base)
-        sentence = spoken[:1].upper() + spoken[1:]
-        for form in dict.fromkeys((" " + base, " " + sentence)):
-            forms.append(form + ".")
-    return forms
 
+    max_gap: float
+    min_phrase_logprob: float
+    min_margin: float
+    temperature: float
+    sentence_min_words: int
+    sentence_min_avg_logprob: float
+    sentence_max_compression: float
 
-def compression_ratio(text: str) -> float:
-    """Bytes / gzip-compressed bytes: high (> 2.4) for looping output ("Yes. Yes. Yes.")."""
-    raw = text.encode()
-    return len(raw) / max(1, len(gzip.compress(raw)) - 20) if raw else 0.0
+    def judge(
+        self,
+        vocabulary: Vocabulary,
+        prepared: PreparedPhrases,
+        hypothesis: str,
+        free_lp: float,
+        free_avg: float,
+        phrase_scores: dict[str, float],
+        result: Callable[..., Decision],
+    ) -> Decision:
+        """The decision on a free decode and the phrase scores (see the module docstring, 5-6)."""
+        match = prepared.by_text.get(canonical(hypothesis)) if hypothesis else None
+        scores = dict(phrase_scores)
+        if match is not None:
+            scores[match] = max(scores.get(match, -math.inf), free_lp)
+        best = match if match is not None else max(scores, key=scores.__getitem__, default="")
+        best_lp = scores.get(best, -math.inf)
+        args = (best, best_lp, free_lp, scores)
+        # Whisper heard the phrase and more ("No but I have wet the bed."): never
+        # shorten that to the phrase. ("in the industry" for "injury" is another
+        # reading of the same sound: the scores judge that.)
+        more = len(content_words(hypothesis)) > len(words_of(best)) + 1
+        longer = more and contains(canonical(hypothesis), canonical(best))
+        sentence = more and self.is_sentence(hypothesis, free_avg)
+        if match is None and sentence and vocabulary.sentences:
+            # "no but i've wet the bed": the whole sentence, never just "no".
+            text = " ".join(words_of(hypothesis))
+            return result(text, round(math.exp(free_avg), 4), hypothesis, "sentence", *args)
+        if not scores:
+            return result("", 0.0, hypothesis, "no_phrases", *args)
+        others_lp = [] if match is not None or not hypothesis else [free_lp]
+        confidence = self.confidence(vocabulary, best, scores, others_lp)
+        if match is None and longer and sentence:
+            return result("", confidence, hypothesis, "sentence_not_allowed", *args)
+        if match is None and longer:
+            # "Yes, it hurts a lot." heard unsurely: not "yes" either.
+            return result("", confidence, hypothesis, "longer_than_phrase", *args)
+        if match is None and not (
+            best_lp >= free_lp - self.max_gap and best_lp >= self.min_phrase_logprob
+        ):
+            return result("", confidence, hypothesis, "not_a_phrase", *args)
+        meaning = vocabulary.meanings.get(best, best)
+        rival = max(
+            (lp for p, lp in scores.items() if vocabulary.meanings.get(p, p) != meaning),
+            default=-math.inf,
+        )
+        if rival > best_lp - self.min_margin:
+            # "Yes, today" for "yesterday": today -4.4, yesterday -4.8. Ask again.
+            return result("", confidence, hypothesis, "ambiguous", *args)
+        return result(best, confidence, hypothesis, "accepted", *args)
 
+    def confidence(
+        self,
+        vocabulary: Vocabulary,
+        phrase: str,
+        scores: Mapping[str, float],
+        others: Sequence[float],
+    ) -> float:
+        """Share of probability (softmax of scores / temperature) of ``phrase``'s meaning."""
+        meaning = vocabulary.meanings.get(phrase, phrase)
+        values = np.asarray([*scores.values(), *others], dtype=np.float64) / self.temperature
+        same = np.asarray(
+            [vocabulary.meanings.get(p, p) == meaning for p in scores] + [False] * len(others)
+        )
+        weights = np.exp(values - values.max())
+        return float(weights[same].sum() / weights.sum())
 
-def _log_softmax(logits: Any) -> np.ndarray:
-    values = np.asarray(logits, dtype=np.float32)
-    top = float(values.max())
-    result: np.ndarray = values - (top + math.log(float(np.exp(values - top).sum())))
-    return result
-
-
-@dataclass(frozen=True)
-class _Form:
-    phrase: str
-    tokens: tuple[int, ...]  # the form's tokens, its final "." included
-
-
-@dataclass(frozen=True)
-class _Scored:
-    picks: tuple[float, ...]  # log-probability of each token, teacher-forced
-    ends: tuple[float, ...]  # log-probability of end of text after 0, 1, ... n tokens
-    before_last: np.ndarray  # log-probabilities of every token before the last one
-    after: np.ndarray  # ... and after the last one
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    forms: tuple[_Form, ...]
-    by_text: dict[str, str]  # canonical text -> the caller's phrase
+    def is_sentence(self, hypothesis: str, avg_logprob: float) -> bool:
+        """Is the free decode a confident sentence (not a loop)?"""
+        return (
+            len(words_of(hypothesis)) >= self.sentence_min_words
+            and avg_logprob >= self.sentence_min_avg_logprob
+            and compression_ratio(hypothesis) <= self.sentence_max_compression
+        )
 
 
 class WhisperRecognizer:
@@ -316,82 +256,44 @@ class WhisperRecognizer:
         max_forms: int = 8,
         max_forms_matched: int = 4,
     ) -> None:
-        self.max_gap = max_gap
-        self.min_phrase_logprob = min_phrase_logprob
-        self.min_margin = min_margin
-        self.temperature = temperature
+        self._judge = PhraseJudge(
+            max_gap,
+            min_phrase_logprob,
+            min_margin,
+            temperature,
+            sentence_min_words,
+            sentence_min_avg_logprob,
+            sentence_max_compression,
+        )
         self.low_confidence = low_confidence
-        self.sentence_min_words = sentence_min_words
-        self.sentence_min_avg_logprob = sentence_min_avg_logprob
-        self.sentence_max_compression = sentence_max_compression
         self.quiet_dbfs = quiet_dbfs
         self.min_contrast_db = min_contrast_db
         self.min_speech_s = min_speech_s
         self.min_speech_probability = min_speech_probability
-        self.margin_frames = margin_frames
-        self.min_frames = min_frames
-        self.free_tokens = free_tokens
-        self.free_tokens_per_s = free_tokens_per_s
         self.prune_nats = prune_nats
         self.max_forms = max_forms
         self.max_forms_matched = max_forms_matched
         self._lock = threading.Lock()
-        self._prepared: dict[tuple[str, ...], _Prepared] = {}
-        started = time.perf_counter()
-        try:
-            from faster_whisper import WhisperModel
-            from faster_whisper.tokenizer import Tokenizer
-
-            self._model = WhisperModel(
-                str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
-            )
-            self._tokenizer = Tokenizer(
-                self._model.hf_tokenizer, False, task="transcribe", language="en"
-            )
-        except (ImportError, OSError, RuntimeError, ValueError) as exc:
-            raise RecognizerError(
-                f"The Whisper model in {model_dir} could not be loaded ({exc}). "
-                "Check the model folder or choose another engine."
-            ) from None
-        try:
-            from faster_whisper.vad import get_vad_model
-
-            self._vad = get_vad_model()
-        except (ImportError, OSError, RuntimeError) as exc:
-            raise RecognizerError(
-                f"The speech detector shipped with faster-whisper could not be loaded ({exc})."
-            ) from None
-        self.load_seconds = time.perf_counter() - started
-        self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
-        self._eot = int(self._tokenizer.eot)
-        self._stop, self._question, self._bang = (
-            int(self._tokenizer.encode(mark)[0]) for mark in (".", "?", "!")
+        self._prepared: dict[tuple[str, ...], PreparedPhrases] = {}
+        self._runner = WhisperModelRunner(
+            model_dir,
+            cpu_threads=cpu_threads,
+            compute_type=compute_type,
+            margin_frames=margin_frames,
+            min_frames=min_frames,
+            free_tokens=free_tokens,
+            free_tokens_per_s=free_tokens_per_s,
         )
-
-    def speech_probability(self, audio: bytes) -> float:
-        """Highest speech probability of any 32 ms window (faster-whisper's Silero VAD)."""
-        samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2").astype(np.float32)
-        samples = np.pad(samples / 32768.0, (0, 512 - samples.size % 512))
-        return float(np.max(self._vad(samples)))
+        self.load_seconds = self._runner.load_seconds
 
     # -- vocabulary -------------------------------------------------------------------
 
-    def _prepare(self, vocabulary: Vocabulary) -> _Prepared:
+    def _prepare(self, vocabulary: Vocabulary) -> PreparedPhrases:
         key = tuple(sorted(set(vocabulary.phrases)))
         cached = self._prepared.get(key)
         if cached is not None:
             return cached
-        forms: list[_Form] = []
-        by_text: dict[str, str] = {}
-        for phrase in key:
-            spoken = canonical(phrase)
-            if not spoken:
-                continue
-            by_text.setdefault(spoken, phrase)
-            for form in surface_forms(phrase):
-                tokens = tuple(self._tokenizer.encode(form))
-                forms.append(_Form(phrase, tokens))
-        prepared = _Prepared(tuple(forms), by_text)
+        prepared = prepare_phrases(key, self._runner.tokens)
         if len(self._prepared) > 32:
             self._prepared.clear()
         self._prepared[key] = prepared
@@ -401,119 +303,6 @@ class WhisperRecognizer:
         """Tokenise ``vocabulary``'s phrases now (``recognize`` does it on first use)."""
         with self._lock:
             self._prepare(vocabulary)
-
-    # -- model calls ------------------------------------------------------------------
-
-    def _encode(self, audio: bytes) -> Any:
-        samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
-        frames = len(samples) // HOP
-        window = min(
-            MAX_FRAMES,
-            max(self.min_frames, -(-(frames + self.margin_frames) // 100) * 100),
-        )
-        padded = np.zeros(window * HOP, dtype=np.float32)
-        used = min(len(samples), padded.size)
-        padded[:used] = samples[:used]
-        mel = self._model.feature_extractor(padded, padding=0)[:, :window]
-        import ctranslate2
-
-        features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
-        return self._model.model.encode(features, to_cpu=True)
-
-    def _free_decode(self, encoded: Any, seconds: float) -> tuple[list[int], list[np.ndarray]]:
-        """Greedy decode: its tokens and the log-probabilities at each step.
-
-        There is one more step than tokens when the decode ended by itself (the
-        end-of-text step), as many when ``max_length`` cut it (often a loop).
-        """
-        # CTranslate2 counts max_length so that 2n + 2 allows n tokens here (measured).
-        wanted = int(min(60, self.free_tokens + self.free_tokens_per_s * seconds))
-        result = self._model.model.generate(
-            encoded,
-            [self._prompt],
-            beam_size=1,
-            max_length=2 * wanted + 2,
-            return_logits_vocab=True,
-        )[0]
-        tokens = [int(t) for t in result.sequences_ids[0] if int(t) < self._eot]
-        return tokens, [_log_softmax(step) for step in result.logits[0]]
-
-    def _free_score(self, tokens: list[int], steps: list[np.ndarray]) -> tuple[int, float]:
-        """How many of the free decode's tokens to keep, and their log-probability with the end.
-
-        A decode that ended keeps everything. One cut by ``max_length`` is
-        usually a loop ("Stop. Stop. Stop", "Marvin Marvin Marvin"): it is cut
-        after its first sentence, or after the first period of a repeated word
-        pattern, else kept whole; the end of text is then scored where it was cut.
-        """
-        usable = tokens[: len(steps)]
-        picks = [float(steps[k][t]) for k, t in enumerate(usable)]
-        if len(steps) > len(tokens):
-            return len(tokens), sum(picks) + float(steps[len(tokens)][self._eot])
-        cut = self._loop_cut(usable)
-        end = float(steps[cut][self._eot]) if cut < len(steps) else 0.0
-        return cut, sum(picks[:cut]) + end
-
-    def _loop_cut(self, tokens: list[int]) -> int:
-        """Tokens to keep of an unfinished decode: the first sentence, or one loop period."""
-        for k in range(1, len(tokens)):
-            if self._tokenizer.decode(tokens[:k]).rstrip().endswith((".", "?", "!")):
-                return k
-        words = words_of(self._tokenizer.decode(tokens))
-        for start in range(3):  # "and stop, stop, stop": a word or two, then the loop
-            rest = words[start:]
-            if len(rest) > 2 and len(tokens) > 1:
-                rest = rest[:-1]  # the last word may be cut short ("Pause Pause P")
-            for period in range(1, len(rest) // 2 + 1):
-                if all(rest[i] == rest[i + period] for i in range(len(rest) - period)):
-                    kept = " ".join(words[: start + period])
-                    for k in range(1, len(tokens) + 1):
-                        if " ".join(words_of(self._tokenizer.decode(tokens[:k]))) == kept:
-                            return k
-        return len(tokens)
-
-    def _score(self, encoded: Any, sequences: Sequence[tuple[int, ...]]) -> list[_Scored]:
-        """Teacher-forced log-probabilities of each sequence's tokens and of what may follow.
-
-        One batch: shorter sequences are padded (the decoder is causal, so the
-        padding does not change the distributions read before it). CTranslate2
-        returns the distribution at every prefix position when ``max_length`` is
-        at least 2n + 2 (measured).
-        """
-        import ctranslate2
-
-        if not sequences:
-            return []
-        longest = max(len(seq) for seq in sequences)
-        enc = np.asarray(encoded)
-        batch = ctranslate2.StorageView.from_array(
-            np.ascontiguousarray(np.repeat(enc, len(sequences), axis=0))
-        )
-        prompts = [
-            self._prompt + list(seq) + [self._stop] * (longest - len(seq)) for seq in sequences
-        ]
-        results = self._model.model.generate(
-            batch,
-            prompts,
-            beam_size=1,
-            max_length=2 * longest + 2,
-            return_logits_vocab=True,
-            suppress_blank=False,
-        )
-        out: list[_Scored] = []
-        for seq, generated in zip(sequences, results, strict=True):
-            steps = generated.logits[0]
-            if len(steps) <= len(seq):
-                raise RecognizerError("The Whisper engine returned too few scores.")
-            dists = [_log_softmax(steps[k]) for k in range(len(seq) + 1)]
-            picks = tuple(float(dists[k][t]) for k, t in enumerate(seq))
-            ends = tuple(float(d[self._eot]) for d in dists)
-            out.append(_Scored(picks, ends, dists[-2] if len(seq) else dists[-1], dists[-1]))
-        return out
-
-    def _ending(self, dist: np.ndarray) -> float:
-        """Best way to end after a phrase: end of text, or "?"/"!" then (assumed) end."""
-        return max(float(dist[self._eot]), float(dist[self._question]), float(dist[self._bang]))
 
     # -- decoding ---------------------------------------------------------------------
 
@@ -550,118 +339,34 @@ class WhisperRecognizer:
             return result("", 0.0, "", "too_short")
         if check_silence and is_silence(audio, self.quiet_dbfs, self.min_contrast_db):
             return result("", 0.0, "", "silence")
-        if check_silence and self.speech_probability(audio) < self.min_speech_probability:
+        runner = self._runner
+        if check_silence and runner.speech_probability(audio) < self.min_speech_probability:
             return result("", 0.0, "", "no_speech")
         seconds = len(audio) / 2 / SAMPLE_RATE
         with self._lock:
             prepared = self._prepare(vocabulary)
             try:
-                encoded = self._encode(audio)
-                free_tokens, steps = self._free_decode(encoded, seconds)
+                encoded = runner.encode(audio)
+                free_tokens, steps = runner.free_decode(encoded, seconds)
                 free_lp, free_avg = -math.inf, -math.inf
                 if free_tokens:
-                    cut, free_lp = self._free_score(free_tokens, steps)
+                    cut, free_lp = runner.free_score(free_tokens, steps)
                     free_avg = free_lp / (cut + 1)
                     free_tokens = free_tokens[:cut]
-                hypothesis = self._tokenizer.decode(free_tokens).strip()
+                hypothesis = runner.text(free_tokens).strip()
                 # Heard exactly a phrase: only its closest rivals need scoring.
                 matched = hypothesis and canonical(hypothesis) in prepared.by_text
                 limit = self.max_forms_matched if matched else self.max_forms
-                candidates = self._candidates(prepared.forms, steps[0], limit)
-                scored = self._score(encoded, [f.tokens for f in candidates])
+                forms = candidates(prepared.forms, steps[0], limit, self.prune_nats)
+                totals = runner.form_scores(encoded, [f.tokens for f in forms])
             except (RuntimeError, ValueError) as exc:
                 raise RecognizerError(f"The Whisper engine failed on this audio ({exc}).") from None
         phrase_scores: dict[str, float] = {}
-        for form, row in zip(candidates, scored, strict=False):
-            # A form is "<body>.": end after the body, or after the full stop.
-            end = max(self._ending(row.before_last), row.picks[-1] + float(row.after[self._eot]))
-            total = sum(row.picks[:-1]) + end
+        for form, total in zip(forms, totals, strict=False):
             if total > phrase_scores.get(form.phrase, -math.inf):
                 phrase_scores[form.phrase] = total
-        return self._judge(
+        return self._judge.judge(
             vocabulary, prepared, hypothesis, free_lp, free_avg, phrase_scores, result
-        )
-
-    def _candidates(self, forms: Sequence[_Form], first: np.ndarray, limit: int) -> list[_Form]:
-        """The forms worth scoring: first token within ``prune_nats`` of the best one."""
-        if not forms:
-            return []
-        firsts = np.asarray([first[f.tokens[0]] for f in forms])
-        keep = np.flatnonzero(firsts >= firsts.max() - self.prune_nats)
-        order = keep[np.argsort(-firsts[keep], kind="stable")][:limit]
-        return [forms[i] for i in sorted(order)]
-
-    def _judge(
-        self,
-        vocabulary: Vocabulary,
-        prepared: _Prepared,
-        hypothesis: str,
-        free_lp: float,
-        free_avg: float,
-        phrase_scores: dict[str, float],
-        result: Callable[..., Decision],
-    ) -> Decision:
-        match = prepared.by_text.get(canonical(hypothesis)) if hypothesis else None
-        scores = dict(phrase_scores)
-        if match is not None:
-            scores[match] = max(scores.get(match, -math.inf), free_lp)
-        best = match if match is not None else max(scores, key=scores.__getitem__, default="")
-        best_lp = scores.get(best, -math.inf)
-        args = (best, best_lp, free_lp, scores)
-        # Whisper heard the phrase and more ("No but I have wet the bed."): never
-        # shorten that to the phrase. ("in the industry" for "injury" is another
-        # reading of the same sound: the scores judge that.)
-        more = len(content_words(hypothesis)) > len(words_of(best)) + 1
-        longer = more and contains(canonical(hypothesis), canonical(best))
-        sentence = more and self._is_sentence(hypothesis, free_avg)
-        if match is None and sentence and vocabulary.sentences:
-            # "no but i've wet the bed": the whole sentence, never just "no".
-            text = " ".join(words_of(hypothesis))
-            return result(text, round(math.exp(free_avg), 4), hypothesis, "sentence", *args)
-        if not scores:
-            return result("", 0.0, hypothesis, "no_phrases", *args)
-        others_lp = [] if match is not None or not hypothesis else [free_lp]
-        confidence = self._confidence(vocabulary, best, scores, others_lp)
-        if match is None and longer and sentence:
-            return result("", confidence, hypothesis, "sentence_not_allowed", *args)
-        if match is None and longer:
-            # "Yes, it hurts a lot." heard unsurely: not "yes" either.
-            return result("", confidence, hypothesis, "longer_than_phrase", *args)
-        if match is None and not (
-            best_lp >= free_lp - self.max_gap and best_lp >= self.min_phrase_logprob
-        ):
-            return result("", confidence, hypothesis, "not_a_phrase", *args)
-        meaning = vocabulary.meanings.get(best, best)
-        rival = max(
-            (lp for p, lp in scores.items() if vocabulary.meanings.get(p, p) != meaning),
-            default=-math.inf,
-        )
-        if rival > best_lp - self.min_margin:
-            # "Yes, today" for "yesterday": today -4.4, yesterday -4.8. Ask again.
-            return result("", confidence, hypothesis, "ambiguous", *args)
-        return result(best, confidence, hypothesis, "accepted", *args)
-
-    def _confidence(
-        self,
-        vocabulary: Vocabulary,
-        phrase: str,
-        scores: Mapping[str, float],
-        others: Sequence[float],
-    ) -> float:
-        """Share of probability (softmax of scores / temperature) of ``phrase``'s meaning."""
-        meaning = vocabulary.meanings.get(phrase, phrase)
-        values = np.asarray([*scores.values(), *others], dtype=np.float64) / self.temperature
-        same = np.asarray(
-            [vocabulary.meanings.get(p, p) == meaning for p in scores] + [False] * len(others)
-        )
-        weights = np.exp(values - values.max())
-        return float(weights[same].sum() / weights.sum())
-
-    def _is_sentence(self, hypothesis: str, avg_logprob: float) -> bool:
-        return (
-            len(words_of(hypothesis)) >= self.sentence_min_words
-            and avg_logprob >= self.sentence_min_avg_logprob
-            and compression_ratio(hypothesis) <= self.sentence_max_compression
         )
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
