@@ -229,7 +229,7 @@ def build_speaker(
     first time they are said.
     """
     speakers: list[Speaker] = []
-    fixed = _template_matcher(session_texts) if settings.tts == "piper" else None
+    fixed = None if settings.tts == engines.DEFAULT_SPEAKER else _template_matcher(session_texts)
     if not settings.mute:
         speakers.append(_loudspeaker(settings, script, sink, fixed))
     if save_dir is not None:

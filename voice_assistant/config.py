@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from voice_assistant import paths
-from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES
+from voice_assistant.engines import DEFAULT_SPEAKER, ENGINE_CHOICES, SPEAKER_NAMES
 from voice_assistant.errors import ConfigError
 
 DEFAULT_WAKE_PHRASE = "okay heat or ice"
@@ -36,8 +36,8 @@ WAKE_WORDS_RANGE = (2, 6)
 class Settings:
     """Everything the user can choose. Values are checked and normalised on construction."""
 
-    tts: str = "espeak"
-    """Text-to-speech engine: "espeak" (espeak-ng) or "piper" (the natural voice, optional)."""
+    tts: str = DEFAULT_SPEAKER
+    """Text-to-speech engine, a name in ``engines.SPEAKERS`` (espeak-ng; Piper if installed)."""
     voice: str | None = None
     """Text-to-speech voice name or id (e.g. "en-us", "en-gb+f3"); None = the engine's default."""
     rate: int = 150

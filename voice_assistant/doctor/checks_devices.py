@@ -22,6 +22,7 @@ from voice_assistant.adapters.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
 from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
 from voice_assistant.config import Settings
 from voice_assistant.doctor.check import Check
+from voice_assistant.engines import DEFAULT_SPEAKER
 from voice_assistant.errors import AudioDeviceError
 from voice_assistant.ports import Speaker
 from voice_assistant.speaker_choice import describe, open_speaker
@@ -46,7 +47,7 @@ def check_tts(
     """The chosen engine speaks a test sentence (nothing is played); says which voice is used."""
     name = "Text-to-speech"
     essential = not settings.mute
-    if settings.tts != "espeak":
+    if settings.tts != DEFAULT_SPEAKER:  # the natural voice: checked through its worker
         return check_tts_engine(settings, open_tts)
     engine = renderer()
     voice_id = engine.voice_id(settings.voice)
