@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from support import FakeRecognizer
 
 from voice_assistant.events import Vocabulary
@@ -42,16 +44,41 @@ def test_the_gate_does_not_touch_a_conversation() -> None:
     assert gated.name == "fake"
 
 
-def test_the_small_engine_listens_first_and_whisper_only_when_it_hears_nothing() -> None:
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    hypothesis: str
+    confidence: float = 0.9
+
+
+class FakeFirstPass:
+    """A first pass that "heard" a fixed hypothesis (accepted when it is the phrase)."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, hypothesis: str) -> None:
+        self.hypothesis = hypothesis
+        self.calls = 0
+
+    def decide(self, audio: bytes, vocabulary: Vocabulary) -> Heard:
+        self.calls += 1
+        accepted = self.hypothesis in vocabulary.phrases
+        return Heard(self.hypothesis if accepted else "", self.hypothesis)
+
+
+def test_the_small_engine_listens_first_and_whisper_only_for_a_near_miss() -> None:
     gate = WakeGate.for_phrase("okay heat or ice")
-    first, inner = FakeRecognizer("okay heat or ice"), FakeRecognizer("okay heat or ice")
+    inner = FakeRecognizer("okay heat or ice")
     inner.name = "whisper"
+    first = FakeFirstPass("okay heat or ice")
     gated = GatedRecognizer(inner, gate, WAKE, first_pass=first)
     assert gated.recognize(seconds(1.2), WAKE).text == "okay heat or ice"
-    assert (len(first.heard), len(inner.heard)) == (1, 0)  # the cheap pass was enough
-    first.answer = ""
+    assert (first.calls, len(inner.heard)) == (1, 0)  # the cheap pass was enough
+    first.hypothesis = "okay heat all rights"  # how it hears some accents: a near miss
     assert gated.recognize(seconds(1.2), WAKE).text == "okay heat or ice"
-    assert (len(first.heard), len(inner.heard)) == (2, 1)  # then Whisper decides
-    question = Vocabulary(("yes", "no"))
-    gated.recognize(seconds(1.0), question)
-    assert (len(first.heard), len(inner.heard)) == (2, 2)  # a conversation: Whisper only
+    assert (first.calls, len(inner.heard)) == (2, 1)  # Whisper decided
+    first.hypothesis = "what time is it"  # talk nearby: nothing like the wake phrase
+    assert gated.recognize(seconds(1.2), WAKE).text == ""
+    assert (first.calls, len(inner.heard)) == (3, 1)  # never reached Whisper
+    gated.recognize(seconds(1.0), Vocabulary(("yes", "no")))
+    assert (first.calls, len(inner.heard)) == (3, 2)  # a conversation: Whisper only

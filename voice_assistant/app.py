@@ -318,13 +318,14 @@ def wake_recognizer(recognizer: Recognizer, phrase: str) -> Recognizer:
     """``recognizer`` behind the wake phrase's cheap passes (see ``wake.GatedRecognizer``)."""
     from voice_assistant.wake import GatedRecognizer, WakeGate, wake_vocabulary
 
-    def open_first_pass() -> tuple[Recognizer, engines.Choice]:
-        return engines.open_engine(engines.FALLBACK, None), engines.Choice(
-            engines.Probe(engines.FALLBACK)
-        )
+    try:
+        from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
 
+        first_pass: PocketsphinxRecognizer | None = PocketsphinxRecognizer()
+    except (ImportError, AssistantError) as exc:  # then the recogniser proper decides alone
+        log.warning("no cheap first pass for the wake phrase: %s", exc)
+        first_pass = None
     vocabulary = wake_vocabulary(phrase)
-    first_pass = BackgroundRecognizer(open_first_pass)
     return GatedRecognizer(recognizer, WakeGate.for_phrase(phrase), vocabulary, first_pass)
 
 

@@ -2,9 +2,9 @@
 
 Idle listening is cheap: the segmenter's voice-activity check runs on every
 frame; an utterance far shorter or longer than the wake phrase is dropped
-without decoding (``WakeGate``); the rest go to the small pocketsphinx engine
-and, when it does not hear the wake phrase, to Whisper, always against a
-vocabulary of one phrase (anything else is rejected as out of vocabulary).
+without decoding (``WakeGate``); the rest go to the small pocketsphinx engine,
+and to Whisper only when that heard something close to the wake phrase, always
+against a vocabulary of one phrase (anything else is rejected).
 With people talking nearby most utterances are sentences, so most never cost
 a decode.
 """
@@ -15,6 +15,7 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from voice_assistant.assistant import Assistant
 from voice_assistant.dialog.matching import normalize
@@ -64,15 +65,35 @@ def wake_vocabulary(phrase: str) -> Vocabulary:
     return Vocabulary((" ".join(normalize(phrase)),))
 
 
+class Explained(Protocol):
+    """One decode, with what the engine thought it heard even when it rejected it."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def hypothesis(self) -> str: ...
+
+
+class FirstPass(Protocol):
+    """A cheap engine that can say what it heard (pocketsphinx's ``decide``)."""
+
+    @property
+    def name(self) -> str: ...
+    def decide(self, audio: bytes, vocabulary: Vocabulary) -> Explained: ...
+
+
 class GatedRecognizer:
-    """The wake phrase's two cheap passes before the recogniser proper.
+    """The wake phrase's cheap passes before the recogniser proper.
 
     While idle (the vocabulary is the wake phrase alone), an utterance that
-    fails the length gate costs nothing; one that passes goes to
-    ``first_pass`` (the small pocketsphinx engine) and, only when that does not
-    hear the wake phrase, to ``inner`` (Whisper, which hears more accents).
-    Either hearing it wakes the assistant. Every other vocabulary goes straight
-    to ``inner``.
+    fails the length gate costs nothing. One that passes goes to ``first_pass``
+    (the small pocketsphinx engine): when it hears the wake phrase, that is
+    enough; when what it heard shares no word with the wake phrase ("what time
+    is it"), the utterance is dropped; only a near miss ("okay heat all
+    rights", as it hears some accents) goes on to ``inner`` (Whisper) to
+    decide. Every other vocabulary goes straight to ``inner``.
     """
 
     def __init__(
@@ -80,13 +101,15 @@ class GatedRecognizer:
         inner: Recognizer,
         gate: WakeGate,
         wake_vocabulary: Vocabulary,
-        first_pass: Recognizer | None = None,
+        first_pass: FirstPass | None = None,
     ) -> None:
         self.inner = inner
         self.gate = gate
         self.wake_vocabulary = wake_vocabulary
         self.first_pass = first_pass
         self.skipped = 0
+        phrase_words = " ".join(wake_vocabulary.phrases).split()
+        self._key_words = {word for word in phrase_words if len(word) > 2} or set(phrase_words)
 
     @property
     def name(self) -> str:
@@ -99,15 +122,18 @@ class GatedRecognizer:
             self.skipped += 1
             return Transcript("", 0.0, "audio")
         if self.first_pass is not None and self.first_pass.name != self.inner.name:
-            heard = self.first_pass.recognize(audio, vocabulary)
+            heard = self.first_pass.decide(audio, vocabulary)
             if heard.text:
-                return heard
+                return Transcript(heard.text, heard.confidence, "audio")
+            if not self._key_words & set(heard.hypothesis.split()):
+                self.skipped += 1
+                return Transcript("", 0.0, "audio")
         return self.inner.recognize(audio, vocabulary)
 
     def prepare(self, vocabulary: Vocabulary) -> None:
         prepare_vocabulary(self.inner, vocabulary)
         if self.first_pass is not None and vocabulary == self.wake_vocabulary:
-            prepare_vocabulary(self.first_pass, vocabulary)
+            prepare_vocabulary(cast(Recognizer, self.first_pass), vocabulary)
 
 
 class WakeLoop:
