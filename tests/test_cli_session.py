@@ -62,8 +62,8 @@ def read_until(
 
 
 def test_sigkill_mid_session_then_restart_says_so_first(tmp_path: Path) -> None:
-    process = start_session(tmp_path, speed=20)
-    read_until(process, "halfway")  # 450 clock seconds = 22 s real... at 20x
+    process = start_session(tmp_path, speed=100)
+    read_until(process, "halfway")  # 450 clock seconds = 4.5 s real at 100x
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=10)
     with sqlite3.connect(tmp_path / "journal.sqlite3") as db:

@@ -147,7 +147,7 @@ def test_bad_time_lines_are_skipped_told_once_and_the_session_goes_on() -> None:
     rest = "no\n" * (len(SCREEN_CLEAR) - 1)
     stdin = "no\n@-5 no\n@1e400 how long left\n" + rest + "two days ago\nyes\nstart\n"
     stdin += "@" + "9" * 400 + " how long left\n@5 how long left\n"
-    result = run_cli("--text", "--mute", "--json", "--clock-speed", "100", stdin=stdin)
+    result = run_cli("--text", "--mute", "--json", "--clock-speed", "1000", stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.count("of the typed input was skipped") == 1
