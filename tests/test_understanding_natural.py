@@ -1731,3 +1731,12 @@ def test_not_that_i_have_noticed_is_a_no_like_not_that_i_know_of(
     # Still a hedge when it comes with uncertainty.
     assert _at(script, contexts, SADDLE, "not that I've noticed, maybe a bit") == "unsure"
     assert _at(script, contexts, SADDLE, "I haven't checked") == "unsure"
+
+
+def test_a_fall_from_a_height_is_heard_even_with_the_verb_misheard(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    # Whisper heard espeak's Scottish "I fell off a ladder" as "i feel off a ladder".
+    for where in (BLADDER, TRAUMA, "onset"):
+        assert _at(script, contexts, where, "i feel off a ladder") == T
+        assert _at(script, contexts, where, "came down from the roof") == T
