@@ -8,12 +8,17 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from voice_assistant.clock import FakeClock
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.events import Transcript, Turn, Vocabulary
+from voice_assistant.dialog.understanding import Understanding
+from voice_assistant.events import TimerEvent, Transcript, Turn, Vocabulary
+from voice_assistant.session.plans import SessionConfig
+from voice_assistant.session.timer import SessionTimer
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGS = REPO / "dialogs"
@@ -85,3 +90,33 @@ def _screening_questions() -> int:
 
 SCREEN_CLEAR = ["no"] * _screening_questions()
 """A clear "no" to every screening question, in order."""
+
+
+def describe_understanding(found: Understanding) -> str:
+    """One reply's meaning as a short label the tables compare: "no", "red:fever", "cmd:stop"."""
+    if found.kind == "red_flag":
+        return "red:" + ",".join(found.screens)
+    if found.kind == "command":
+        return f"cmd:{found.name}"
+    if found.kind == "correction":
+        return f"fix:{found.about}={found.name}"
+    if found.kind == "answer":
+        return found.name
+    return "unclear"
+
+
+def make_timer(config: SessionConfig, kind: str = "ice") -> tuple[SessionTimer, FakeClock]:
+    """A session timer for ``kind``'s plan, in UTC, with a fake clock at 0."""
+    plan = config.plan_for(kind)
+    assert plan is not None
+    return SessionTimer(plan, config, tz=UTC), FakeClock()
+
+
+def run_until(timer: SessionTimer, clock: FakeClock, until: float) -> list[TimerEvent]:
+    """What the assistant loop does: sleep to next_due, collect due events."""
+    out: list[TimerEvent] = []
+    while (due := timer.next_due()) is not None and due <= until:
+        clock.set(max(clock.now(), due))
+        out += timer.due_events(clock.now())
+    clock.set(max(clock.now(), until))
+    return out

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 import pytest
+from support import make_timer, run_until
 
-from voice_assistant.clock import FakeClock
 from voice_assistant.events import TimerEvent, TimerEventKind
 from voice_assistant.session.plans import SessionConfig, load_session_config
-from voice_assistant.session.timer import SessionTimer
 
 HOURS = 4 * 3600.0
 
@@ -20,36 +18,21 @@ def config() -> SessionConfig:
     return load_session_config()
 
 
-def timer_for(config: SessionConfig, kind: str) -> tuple[SessionTimer, FakeClock]:
-    plan = config.plan_for(kind)
-    assert plan is not None
-    return SessionTimer(plan, config, tz=UTC), FakeClock()
-
-
-def run_until(timer: SessionTimer, clock: FakeClock, until: float) -> list[TimerEvent]:
-    out: list[TimerEvent] = []
-    while (due := timer.next_due()) is not None and due <= until:
-        clock.set(max(clock.now(), due))
-        out += timer.due_events(clock.now())
-    clock.set(max(clock.now(), until))
-    return out
-
-
 def every_kind_said(config: SessionConfig) -> set[str]:
     """Kinds from sessions that go every way: unconfirmed, confirmed, paused, changed, stopped."""
     events: list[TimerEvent] = []
     # Nobody answers: time's up repeats, final chime, rest, "put the heat on" reminders.
-    timer, clock = timer_for(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     events += timer.start(0.0)
     events += run_until(timer, clock, HOURS)
     # Every "done" and "it's on" given: the plan ends.
-    timer, clock = timer_for(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     events += timer.start(0.0)
     while not timer.finished and clock.now() < HOURS:
         events += run_until(timer, clock, clock.now() + 60)
         events += timer.confirm(clock.now())
     # Questions, a change of minutes, a pause that is resumed, then stop.
-    timer, clock = timer_for(config, "ice")
+    timer, clock = make_timer(config, "ice")
     events += timer.start(0.0)
     events += run_until(timer, clock, 120)
     events += timer.how_long_left(clock.now()) + timer.repeat(clock.now())
@@ -57,7 +40,7 @@ def every_kind_said(config: SessionConfig) -> set[str]:
     events += timer.pause(clock.now()) + timer.resume(clock.now() + 30)
     events += timer.stop(clock.now() + 60)
     # A pause nobody ends.
-    timer, clock = timer_for(config, "heat")
+    timer, clock = make_timer(config, "heat")
     events += timer.start(0.0)
     events += run_until(timer, clock, 60) + timer.pause(60.0)
     events += run_until(timer, clock, HOURS)

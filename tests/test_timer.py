@@ -8,6 +8,7 @@ from datetime import UTC
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import make_timer, run_until
 
 from voice_assistant.clock import FakeClock
 from voice_assistant.events import TimerEvent
@@ -21,22 +22,6 @@ WALL0 = 1_800_000_000.0  # FakeClock's default wall time at 0: 2027-01-15 08:00:
 @pytest.fixture(scope="module")
 def config() -> SessionConfig:
     return load_session_config()
-
-
-def make(config: SessionConfig, kind: str = "ice") -> tuple[SessionTimer, FakeClock]:
-    plan = config.plan_for(kind)
-    assert plan is not None
-    return SessionTimer(plan, config, tz=UTC), FakeClock()
-
-
-def run_until(timer: SessionTimer, clock: FakeClock, until: float) -> list[TimerEvent]:
-    """What the assistant loop does: sleep to next_due, collect due events."""
-    out: list[TimerEvent] = []
-    while (due := timer.next_due()) is not None and due <= until:
-        clock.set(max(clock.now(), due))
-        out += timer.due_events(clock.now())
-    clock.set(max(clock.now(), until))
-    return out
 
 
 def said(events: list[TimerEvent]) -> list[tuple[float, str, str]]:
@@ -53,7 +38,7 @@ PLAN_DONE = (
 
 
 def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     events = timer.start(clock.now(), clock.wall_time())
     events += run_until(timer, clock, 905)
     events += timer.confirm(clock.now())  # "done" 5 s after time's up
@@ -103,7 +88,7 @@ def test_full_ice_then_heat_plan_every_announcement(config: SessionConfig) -> No
 
 
 def test_times_up_repeats_for_a_bounded_time_then_final_chime(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0, WALL0)
     events = run_until(timer, clock, 5000)
     tail = [e for e in events if e.due >= 900]
@@ -126,7 +111,7 @@ def test_times_up_repeats_for_a_bounded_time_then_final_chime(config: SessionCon
 def test_unconfirmed_ice_still_rests_then_waits_for_heat_then_gives_up(
     config: SessionConfig,
 ) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     timer.start(0.0)  # no wall time: the end says the gap instead of a clock time
     events = run_until(timer, clock, 9999)
     kinds = [(e.due, e.kind) for e in events if e.due >= 1200]
@@ -147,7 +132,7 @@ def test_unconfirmed_ice_still_rests_then_waits_for_heat_then_gives_up(
 
 
 def test_pause_says_take_it_off_and_resume_says_put_it_back(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0)
     run_until(timer, clock, 300)
     assert said(timer.pause(300)) == [
@@ -178,7 +163,7 @@ def test_pause_says_take_it_off_and_resume_says_put_it_back(config: SessionConfi
 def test_a_pause_counts_toward_the_cap_so_resume_may_get_less(config: SessionConfig) -> None:
     """Nobody can check the pack came off: from the start of the phase it is never
     on past twenty minutes, paused or not."""
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0)
     run_until(timer, clock, 300)
     timer.pause(300)
@@ -208,7 +193,7 @@ def test_a_pause_counts_toward_the_cap_so_resume_may_get_less(config: SessionCon
 
 @pytest.mark.parametrize("kind", ["ice", "heat"])
 def test_a_long_pause_ends_the_phase_with_times_up(config: SessionConfig, kind: str) -> None:
-    timer, clock = make(config, kind)
+    timer, clock = make_timer(config, kind)
     timer.start(0.0, WALL0)
     run_until(timer, clock, 100)
     timer.pause(100)
@@ -232,7 +217,7 @@ def test_a_long_pause_ends_the_phase_with_times_up(config: SessionConfig, kind: 
 
 
 def test_a_long_pause_during_the_rest_ends_the_session(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     timer.start(0.0)
     run_until(timer, clock, 900)
     timer.confirm(905)  # resting now
@@ -280,7 +265,7 @@ def test_the_pack_is_never_on_past_the_cap_or_the_plan(
 
 
 def test_pause_refused_after_times_up_and_double_pause(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0)
     timer.pause(10)
     assert timer.pause(20)[0].text.startswith("It's already paused")
@@ -295,7 +280,7 @@ def test_pause_refused_after_times_up_and_double_pause(config: SessionConfig) ->
 
 
 def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0, WALL0)
     assert said(timer.stop(200)) == [
         (
@@ -308,7 +293,7 @@ def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
     assert timer.next_due() is None and timer.due_events(5000) == []
     assert timer.stop(300)[0].text == "There's no session running."
 
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     timer.start(0.0)
     run_until(timer, clock, 901)
     timer.confirm(901)
@@ -322,14 +307,14 @@ def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
 
 
 def test_stop_before_start_cancels(config: SessionConfig) -> None:
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     events = timer.stop(0.0)
     assert [(e.kind, e.text) for e in events] == [("stopped", "All right, no session.")]
     assert timer.state.ended_how == "cancelled"
 
 
 def test_how_long_left_in_every_state(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
 
     def answer(now: float) -> str:
         events = timer.how_long_left(now)
@@ -349,7 +334,7 @@ def test_how_long_left_in_every_state(config: SessionConfig) -> None:
 
 
 def test_confirm_early_and_confirm_during_rest_change_nothing(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     timer.start(0.0)
     events = timer.confirm(420)
     assert [(e.kind, e.text) for e in events] == [
@@ -364,7 +349,7 @@ def test_confirm_early_and_confirm_during_rest_change_nothing(config: SessionCon
 
 
 def test_events_are_delivered_exactly_once(config: SessionConfig) -> None:
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     timer.start(0.0)
     assert [e.kind for e in timer.due_events(450)] == ["halfway"]
     assert timer.due_events(450) == []
@@ -373,14 +358,14 @@ def test_events_are_delivered_exactly_once(config: SessionConfig) -> None:
 
 
 def test_late_wake_up_says_only_what_still_matters(config: SessionConfig) -> None:
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     timer.start(0.0)
     # Nobody looked between 449 s and 1000 s: halfway, one minute left, time's up
     # and a repeat are all due; only "time's up" is worth saying now.
     assert [(e.due, e.kind) for e in timer.due_events(1000)] == [(900, "times_up")]
     assert timer.next_due() == 1020
     # A wake-up a few ms late still says the halfway announcement.
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     timer.start(0.0)
     assert [e.kind for e in timer.due_events(450.05)] == ["halfway"]
 
@@ -416,7 +401,7 @@ def test_scheduled_announcements_never_crowd_each_other(seconds: float) -> None:
 
 
 def test_repeat_and_help(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     assert timer.repeat(0)[0].text == "I haven't said anything yet."
     assert timer.help(0)[0].text == "Say start when the pack is on."
     timer.start(0.0)
@@ -435,13 +420,13 @@ def test_repeat_and_help(config: SessionConfig) -> None:
 
 
 def test_repeat_flushes_due_events_first(config: SessionConfig) -> None:
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     timer.start(0.0)
     assert [e.kind for e in timer.repeat(451)] == ["halfway"]
 
 
 def test_change_minutes_before_and_during_a_session(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice_then_heat")
+    timer, clock = make_timer(config, "ice_then_heat")
     too_long = timer.change_minutes(0, 25)
     assert too_long[0].kind == "info"
     assert "freeze the skin" in too_long[0].text and "burn" in too_long[0].text
@@ -466,7 +451,7 @@ def test_change_minutes_before_and_during_a_session(config: SessionConfig) -> No
 
 
 def test_change_minutes_below_elapsed_means_times_up_now(config: SessionConfig) -> None:
-    timer, _ = make(config, "ice")
+    timer, _ = make_timer(config, "ice")
     timer.start(0.0)
     timer.pause(400)
     events = timer.change_minutes(500, 5)
@@ -477,7 +462,7 @@ def test_change_minutes_below_elapsed_means_times_up_now(config: SessionConfig) 
 
 
 def test_snapshot_tracks_remaining_and_pack_time(config: SessionConfig) -> None:
-    timer, clock = make(config, "ice")
+    timer, clock = make_timer(config, "ice")
     timer.start(0.0)
     snap = timer.to_snapshot(300)
     assert (snap.phase, snap.status, snap.elapsed, snap.remaining) == ("ice", "running", 300, 600)

@@ -17,11 +17,12 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
+from support import describe_understanding
 
 from voice_assistant.dialog.conversation import Conversation
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.states import OFFER_TIMER
-from voice_assistant.dialog.understanding import Context, Understanding, understand
+from voice_assistant.dialog.understanding import Context, understand
 from voice_assistant.session.controller import session_context
 
 SADDLE, BLADDER, LEGS, TRAUMA, CHEST = (
@@ -602,18 +603,6 @@ cases(
 )
 
 
-def _describe(found: Understanding) -> str:
-    if found.kind == "red_flag":
-        return "red:" + ",".join(found.screens)
-    if found.kind == "command":
-        return f"cmd:{found.name}"
-    if found.kind == "correction":
-        return f"fix:{found.about}={found.name}"
-    if found.kind == "answer":
-        return found.name
-    return "unclear"
-
-
 @pytest.fixture(scope="module")
 def contexts(script: DialogScript) -> dict[str, Context]:
     conversation = Conversation(script)
@@ -637,7 +626,7 @@ def test_understood(
     context = replace(contexts[where], previous=previous)
     questions = {k: v for k, v in contexts.items() if k not in (OFFER_TIMER, "session")}
     found = understand(text, context, script.lexicon, questions)
-    assert _describe(found) == meaning, (kind, where, text)
+    assert describe_understanding(found) == meaning, (kind, where, text)
 
 
 def test_enough_cases_in_every_class() -> None:

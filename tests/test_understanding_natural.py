@@ -33,12 +33,12 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from support import PLANS
+from support import PLANS, SCREEN_CLEAR, describe_understanding
 
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.states import OFFER_TIMER
-from voice_assistant.dialog.understanding import Context, Understanding, understand
+from voice_assistant.dialog.understanding import Context, understand
 from voice_assistant.events import Transcript
 from voice_assistant.session.controller import session_context
 
@@ -1496,19 +1496,7 @@ cases(
 # --- the harness ---------------------------------------------------------------------------
 
 
-def _describe(found: Understanding) -> str:
-    if found.kind == "red_flag":
-        return "red:" + ",".join(found.screens)
-    if found.kind == "command":
-        return f"cmd:{found.name}"
-    if found.kind == "correction":
-        return f"fix:{found.about}={found.name}"
-    if found.kind == "answer":
-        return found.name
-    return "unclear"
-
-
-TO_OFFER = ["no"] * 9 + ["two days ago", "no", "no", "lifting"]
+TO_OFFER = [*SCREEN_CLEAR, "two days ago", "no", "no", "lifting"]
 
 
 def _conversation(script: DialogScript, where: str) -> Conversation:
@@ -1551,7 +1539,7 @@ def _offer(script: DialogScript, text: str) -> str:
 
 def meaning_of(script: DialogScript, contexts: dict[str, Context], where: str, text: str) -> str:
     questions = {k: v for k, v in contexts.items() if k not in (OFFER_TIMER, "session")}
-    found = _describe(understand(text, contexts[where], script.lexicon, questions))
+    found = describe_understanding(understand(text, contexts[where], script.lexicon, questions))
     if found.startswith(("red:", "cmd:", "fix:")):
         return found
     if where == "onset":
@@ -1668,7 +1656,7 @@ def test_sentences_are_not_duplicated() -> None:
 
 
 def _at(script: DialogScript, contexts: dict[str, Context], where: str, text: str) -> str:
-    return _describe(understand(text, contexts[where], script.lexicon, contexts))
+    return describe_understanding(understand(text, contexts[where], script.lexicon, contexts))
 
 
 def test_soft_yes_counts_only_as_the_whole_reply(
@@ -1689,7 +1677,7 @@ def test_without_clear_yes_any_yes_phrase_is_a_yes(
 ) -> None:
     lexicon = script.lexicon.model_copy(update={"clear_yes": ()})
     found = understand("my left leg hurts a bit", contexts[LEGS], lexicon, contexts)
-    assert _describe(found) == "yes"
+    assert describe_understanding(found) == "yes"
 
 
 def test_benign_explanations_count_only_at_their_own_question(
@@ -1718,7 +1706,7 @@ def test_dialect_spellings_are_read_as_plain_words(
     assert _at(script, contexts, BLADDER, "i've wet meself") == B
     lexicon = script.lexicon.model_copy(update={"spellings": {}})
     found = understand("I cannae walk", contexts[LEGS], lexicon, contexts)
-    assert _describe(found) == "unclear"
+    assert describe_understanding(found) == "unclear"
     assert _at(script, contexts, LEGS, "I cannae walk") == L
 
 
