@@ -161,7 +161,11 @@ def test_the_dialogs_vocabularies_carry_meanings() -> None:
     conversation = Conversation(load_script(DIALOGS))
     conversation.start()
     vocabulary = conversation.vocabulary()  # the first red-flag question
-    assert vocabulary.meanings["nope"] == vocabulary.meanings["no"] == "no"
+    assert vocabulary.meanings["nope"] == vocabulary.meanings["no"] == "value:false"
+    # At a danger screen "not sure" counts as "yes": the recogniser need not
+    # tell them apart, but "no" stays apart from both.
+    assert vocabulary.meanings["not sure"] == vocabulary.meanings["yes"] == "value:true"
+    assert vocabulary.meanings["help"] == "command:help"
     assert vocabulary.is_complete("yes")
     assert vocabulary.is_complete("not sure")
     assert not vocabulary.is_complete("i do")  # "i do not"

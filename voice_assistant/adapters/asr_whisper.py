@@ -56,13 +56,19 @@ import numpy as np
 
 from voice_assistant.adapters.asr_pocketsphinx import is_silence
 from voice_assistant.adapters.wav import SAMPLE_RATE
-from voice_assistant.adapters.whisper_phrases import PreparedPhrases, candidates, prepare_phrases
+from voice_assistant.adapters.whisper_phrases import (
+    PhraseForm,
+    PrefixBounds,
+    PreparedPhrases,
+    prepare_phrases,
+)
 from voice_assistant.adapters.whisper_runner import WhisperModelRunner
 from voice_assistant.adapters.whisper_text import (
     canonical,
     compression_ratio,
     contains,
     content_words,
+    without_leading_fillers,
     words_of,
 )
 from voice_assistant.errors import RecognizerError
@@ -94,6 +100,7 @@ class PhraseJudge:
 
     max_gap: float
     min_phrase_logprob: float
+    per_token_logprob: float
     min_margin: float
     temperature: float
     sentence_min_words: int
@@ -111,7 +118,8 @@ class PhraseJudge:
         result: Callable[..., Decision],
     ) -> Decision:
         """The decision on a free decode and the phrase scores (see the module docstring, 5-6)."""
-        match = prepared.by_text.get(canonical(hypothesis)) if hypothesis else None
+        spoken = without_leading_fillers(canonical(hypothesis))
+        match = prepared.by_text.get(spoken) if spoken else None
         scores = dict(phrase_scores)
         if match is not None:
             scores[match] = max(scores.get(match, -math.inf), free_lp)
@@ -121,8 +129,8 @@ class PhraseJudge:
         # Whisper heard the phrase and more ("No but I have wet the bed."): never
         # shorten that to the phrase. ("in the industry" for "injury" is another
         # reading of the same sound: the scores judge that.)
-        more = len(content_words(hypothesis)) > len(words_of(best)) + 1
-        longer = more and contains(canonical(hypothesis), canonical(best))
+        more = len(content_words(spoken)) > len(words_of(best)) + 1
+        longer = more and contains(spoken, canonical(best))
         sentence = more and self.is_sentence(hypothesis, free_avg)
         if match is None and sentence and vocabulary.sentences:
             # "no but i've wet the bed": the whole sentence, never just "no".
@@ -138,7 +146,8 @@ class PhraseJudge:
             # "Yes, it hurts a lot." heard unsurely: not "yes" either.
             return result("", confidence, hypothesis, "longer_than_phrase", *args)
         if match is None and not (
-            best_lp >= free_lp - self.max_gap and best_lp >= self.min_phrase_logprob
+            best_lp >= free_lp - self.max_gap
+            and best_lp >= self.phrase_floor(prepared.length.get(best, 1))
         ):
             return result("", confidence, hypothesis, "not_a_phrase", *args)
         meaning = vocabulary.meanings.get(best, best)
@@ -166,6 +175,10 @@ class PhraseJudge:
         )
         weights = np.exp(values - values.max())
         return float(weights[same].sum() / weights.sum())
+
+    def phrase_floor(self, tokens: int) -> float:
+        """The least log-probability a phrase of ``tokens`` tokens may be accepted with."""
+        return self.min_phrase_logprob - self.per_token_logprob * max(0, tokens - 1)
 
     def is_sentence(self, hypothesis: str, avg_logprob: float) -> bool:
         """Is the free decode a confident sentence (not a loop)?"""
@@ -238,6 +251,7 @@ class WhisperRecognizer:
         compute_type: str = "int8",
         max_gap: float = 2.0,
         min_phrase_logprob: float = -6.0,
+        per_token_logprob: float = 0.5,
         min_margin: float = 1.5,
         temperature: float = 1.0,
         low_confidence: float = 0.5,
@@ -252,13 +266,14 @@ class WhisperRecognizer:
         min_frames: int = 200,
         free_tokens: int = 4,
         free_tokens_per_s: float = 4.0,
-        prune_nats: float = 6.0,
-        max_forms: int = 8,
-        max_forms_matched: int = 4,
+        max_forms: int = 12,
+        expand_rounds: int = 2,
+        max_prefixes: int = 6,
     ) -> None:
         self._judge = PhraseJudge(
             max_gap,
             min_phrase_logprob,
+            per_token_logprob,
             min_margin,
             temperature,
             sentence_min_words,
@@ -270,9 +285,9 @@ class WhisperRecognizer:
         self.min_contrast_db = min_contrast_db
         self.min_speech_s = min_speech_s
         self.min_speech_probability = min_speech_probability
-        self.prune_nats = prune_nats
         self.max_forms = max_forms
-        self.max_forms_matched = max_forms_matched
+        self.expand_rounds = expand_rounds
+        self.max_prefixes = max_prefixes
         self._lock = threading.Lock()
         self._prepared: dict[tuple[str, ...], PreparedPhrases] = {}
         self._runner = WhisperModelRunner(
@@ -354,11 +369,10 @@ class WhisperRecognizer:
                     free_avg = free_lp / (cut + 1)
                     free_tokens = free_tokens[:cut]
                 hypothesis = runner.text(free_tokens).strip()
-                # Heard exactly a phrase: only its closest rivals need scoring.
-                matched = hypothesis and canonical(hypothesis) in prepared.by_text
-                limit = self.max_forms_matched if matched else self.max_forms
-                forms = candidates(prepared.forms, steps[0], limit, self.prune_nats)
-                totals = runner.form_scores(encoded, [f.tokens for f in forms])
+                forms = self._worth_scoring(
+                    vocabulary, prepared, encoded, free_tokens, steps, free_lp, hypothesis
+                )
+                totals = runner.form_scores(encoded, [f.tokens for f in forms]) if forms else []
             except (RuntimeError, ValueError) as exc:
                 raise RecognizerError(f"The Whisper engine failed on this audio ({exc}).") from None
         phrase_scores: dict[str, float] = {}
@@ -368,6 +382,46 @@ class WhisperRecognizer:
         return self._judge.judge(
             vocabulary, prepared, hypothesis, free_lp, free_avg, phrase_scores, result
         )
+
+    def _worth_scoring(
+        self,
+        vocabulary: Vocabulary,
+        prepared: PreparedPhrases,
+        encoded: object,
+        free_tokens: list[int],
+        steps: list[np.ndarray],
+        free_lp: float,
+        hypothesis: str,
+    ) -> list[PhraseForm]:
+        """The forms whose score could change the decision (see ``PrefixBounds``).
+
+        Heard exactly a phrase: only phrases of another meaning scoring within
+        ``min_margin`` of it matter (they make it ambiguous). Otherwise a form
+        matters when it could be accepted (at least ``min_phrase_logprob``, at
+        most ``max_gap`` below the free decode) or come within ``min_margin``
+        of one that could. Shared first words are resolved first (one small
+        batch per round), so " I am", " I do", " I have" ... do not crowd out
+        " Not really.".
+        """
+        judge = self._judge
+        meanings = vocabulary.meanings
+        match = prepared.by_text.get(without_leading_fillers(canonical(hypothesis)))
+        pool: Sequence[PhraseForm] = prepared.forms
+        floor: float | np.ndarray
+        if match is not None:
+            meaning = meanings.get(match, match)
+            pool = [f for f in pool if meanings.get(f.phrase, f.phrase) != meaning]
+            floor = free_lp - judge.min_margin
+        else:
+            lowest = [judge.phrase_floor(prepared.length[f.phrase]) for f in pool]
+            floor = np.maximum(lowest, free_lp - judge.max_gap) - judge.min_margin
+        bounds = PrefixBounds(free_tokens, steps)
+        for _ in range(self.expand_rounds):
+            shared = bounds.crowded(pool, floor, self.max_forms, self.max_prefixes)
+            if not shared:
+                break
+            bounds.learn(shared, self._runner.distributions_after(encoded, shared))
+        return bounds.candidates(pool, floor, self.max_forms)
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         """One of ``vocabulary.phrases`` (or, with ``sentences``, a sentence), or "" ."""

@@ -99,6 +99,18 @@ def with_digits(words: Sequence[str]) -> list[str]:
     return out
 
 
+LEADING_FILLERS = frozenset({"and", "so", "um", "uh", "er", "erm", "oh", "well"})
+"""Words Whisper often puts before a short answer ("And not really.", "So, yes.")."""
+
+
+def without_leading_fillers(spoken: str) -> str:
+    """``spoken`` (canonical) without the filler words it starts with."""
+    words = spoken.split()
+    while len(words) > 1 and words[0] in LEADING_FILLERS:
+        words.pop(0)
+    return " ".join(words)
+
+
 def canonical(text: str) -> str:
     """Spoken-form key for matching: lower case, digits as words, contractions expanded."""
     words: list[str] = []

@@ -62,7 +62,7 @@ class Listening:
             elif name == "minutes":
                 add(minute_phrases(), lambda phrase: f"minutes:{minutes_in(phrase)}")
             elif name in self.script.answers:
-                add(self.script.answers[name].phrases, _constant(name))
+                add(self.script.answers[name].phrases, _constant(_answer_meaning(name, question)))
                 if question and name in question.confirm_if_unclear:
                     critical.update(self.script.answers[name].phrases)
         # Answers come as whole sentences ("no, but my legs feel weak").
@@ -158,3 +158,15 @@ class Listening:
 
 def _constant(value: str) -> Callable[[str], str]:
     return lambda _phrase: value
+
+
+def _answer_meaning(name: str, question: Question | None) -> str:
+    """What answer ``name`` means to the decision: the fact value it sets, if any.
+
+    At a danger screen "not sure" counts as "yes" (DOMAIN.md), so a recogniser
+    torn between "sure" and "not sure" has heard the same thing; "no" stays
+    apart. Elsewhere (the timer offer, a read-back) the answer's own name.
+    """
+    if question is not None and name in question.values:
+        return f"value:{question.values[name]}".lower()
+    return name
