@@ -287,3 +287,29 @@ def test_a_missing_model_folder_is_a_recognizer_error(tmp_path: Path) -> None:
 
     with pytest.raises(RecognizerError, match="could not be loaded"):
         WhisperRecognizer(tmp_path / "nowhere")
+
+
+@pytest.mark.audio
+@requires_espeak
+def test_a_phrase_is_scored_even_when_many_share_the_first_word_heard(
+    recognizer: WhisperRecognizer,
+) -> None:
+    """Fast espeak "not really" is heard as "that are clearly": still "not really".
+
+    The danger screens' vocabulary has dozens of phrases starting with "I" or
+    "it"; they must not crowd out the one phrase the audio fits.
+    """
+    from support import DIALOGS
+
+    from voice_assistant.dialog.conversation import Conversation
+    from voice_assistant.dialog.script import load_script
+
+    conversation = Conversation(load_script(DIALOGS))
+    conversation.start()
+    screen = conversation.vocabulary()
+    heard = [
+        recognizer.decide(synth_pcm("not really", voice, rate), screen)
+        for voice, rate in (("en-us", 200), ("en-us+m3", 175), ("en-us+m3", 200))
+    ]
+    assert [d.text for d in heard] == ["not really"] * 3, [d.hypothesis for d in heard]
+    assert all("not really" not in canonical(d.hypothesis) for d in heard)

@@ -19,15 +19,24 @@ honest "not understood". Per utterance:
    prompt position): the log-probability of the tokens and of the end of text
    after them, under a few surface forms (" yes.", " Yes.", digits for numbers,
    "I'm" for "i am"; with or without the final ".", "?", "!"), best form kept.
-   Only forms whose first token is plausible are scored (``max_forms``).
+   Only the forms that could change the decision are scored: the free decode's
+   distributions give every form an upper bound (``PrefixBounds``), and a form
+   whose bound is below what could be accepted, or rival an acceptable phrase,
+   is skipped. When many forms share a first word (" I am", " I do", " I have"
+   ...), the distribution after that word is read first (a small batch), so
+   they do not crowd out " Not really." (``max_forms`` at most). A clear answer
+   ("Yes." heard at -0.2) usually needs no scoring at all.
 5. The best phrase is accepted when the free decode *is* that phrase (same
-   words after normalising case, punctuation, digits and contractions), or when
-   its score is at most ``max_gap`` nats below the free decode's (a likelihood
-   ratio: "one of the phrases" against "whatever was said") and above
-   ``min_phrase_logprob`` (a garbage free decode must not make a poor phrase
-   look good). Otherwise the audio is not understood ("marvin" -> "", not "no").
-   Also not understood: a phrase of another meaning scoring within
-   ``min_margin`` of the best ("Yes, today" for "yesterday").
+   words after normalising case, punctuation, digits and contractions, and
+   without a leading "and"/"so"), or when its score is at most ``max_gap``
+   nats below the free decode's (a likelihood ratio: "one of the phrases"
+   against "whatever was said") and above a floor (``min_phrase_logprob``,
+   lower by ``per_token_logprob`` for each token after the first: a garbage
+   free decode must not make a poor phrase look good). Otherwise the audio is
+   not understood ("marvin" -> "", not "no"). Also not understood: a phrase of
+   another meaning scoring within ``min_margin`` of the best ("Yes, today" for
+   "yesterday"). Phrases whose meanings set the same fact value (at a danger
+   screen "sure" and "not sure" both count as yes) are not rivals.
 6. A free decode that contains the phrase and two or more words more ("no but
    I've wet the bed") is never shortened to the phrase. If it is a confident sentence and
    ``Vocabulary.sentences`` is set, it is returned (lower case, no punctuation)
@@ -201,9 +210,15 @@ class WhisperRecognizer:
                          free decode is not the phrase itself). Tune half: 1.5
                          -> 13/15 answers, 2.0 -> 14/15, other words rejected
                          121/123 either way; 3.0 lets more other words through.
-    ``min_phrase_logprob`` ... and when it is at least this (nats, whole phrase).
-                         Right answers heard only via the ratio scored -3.8 to
-                         -5.8; "banana" taken for "no" -6.4 to -7.6.
+    ``min_phrase_logprob`` ... and when it is at least this (nats, a one-token
+                         phrase). Right answers heard only via the ratio scored
+                         -3.8 to -5.8; "banana" taken for "no" -6.4 to -7.6.
+    ``per_token_logprob`` the floor is this much lower for each further token:
+                         every token costs probability even when right. 0.5:
+                         espeak "not really" heard as "how to really lead"
+                         scored -6.0 to -6.3 (accepted now); a flat -7.0 floor
+                         let espeak "banana" through as "no" (-6.4). Real
+                         speech: the same decisions on both halves.
     ``min_margin``       reject as ambiguous when a phrase of another meaning
                          (``Vocabulary.meanings``; else another phrase) scores
                          within this many nats of the best. 1.5: on espeak it
@@ -229,12 +244,11 @@ class WhisperRecognizer:
                          Real words here: >= 0.49 (one near-silent clip aside);
                          generated noise that passes the level check: <= 0.23,
                          loud fan-band noise up to 0.61 (the level check catches it).
-    ``prune_nats``, ``max_forms``: surface forms whose first token is more than
-                         ``prune_nats`` below the best first token are not
-                         scored; at most ``max_forms`` are scored (each is a
-                         decoder batch row: the main cost of a decode);
-                         ``max_forms_matched`` when the free decode is exactly
-                         a phrase (then only its rivals matter).
+    ``max_forms``        at most this many forms are scored (each is a decoder
+                         batch row; 16 rows cost little more than 8 here).
+    ``expand_rounds``, ``max_prefixes``: rounds of reading the distribution
+                         after first words shared by several of the best
+                         forms, and how many such words per round (one batch).
     ``margin_frames``, ``min_frames``: the encoder window (10 ms frames).
     ``free_tokens``, ``free_tokens_per_s``: the free decode's token budget.
                          On the tune half 10 forms and 10 + 4/s tokens gave the

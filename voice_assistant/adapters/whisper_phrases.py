@@ -88,7 +88,9 @@ class PrefixBounds:
             prefix = (*prefix, token)
         return total, None
 
-    def candidates(self, forms: Sequence[PhraseForm], floor: float, limit: int) -> list[PhraseForm]:
+    def candidates(
+        self, forms: Sequence[PhraseForm], floor: float | np.ndarray, limit: int
+    ) -> list[PhraseForm]:
         """The forms worth scoring: bound at least ``floor``, the ``limit`` highest bounds.
 
         ``floor`` is one value or one per form.
