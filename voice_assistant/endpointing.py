@@ -78,17 +78,33 @@ class NoSpeech:
     waited_s: float
 
 
+class PauseLook(Enum):
+    """How long the talker has been quiet when a ``SpeechPaused`` is reported."""
+
+    SETTLED = auto()
+    """The quiet has reached ``tail_s``: the audio handed over will not change
+    unless speech resumes, so a decode made now is the one the end would get."""
+    COMPLETE = auto()
+    """``early_silence_s`` of quiet: a complete answer ("yes") may end here."""
+    OPEN = auto()
+    """``open_silence_s`` of quiet: an answer that could still go on to mean
+    something else ("no" -> "no idea") may end here too."""
+
+
 @dataclass(frozen=True)
 class SpeechPaused:
-    """The talker has been quiet for ``early_silence_s``: the answer may be complete.
+    """The talker has been quiet for a while: the answer may be complete.
 
-    ``utterance`` is what ``end_now`` would return at this moment. A listener
-    may decode it and, when it holds a complete answer, call ``end_now``
-    instead of waiting out ``trailing_silence_s``; otherwise the segmenter
-    carries on as usual (a pause inside "not ... sure" must not cut it).
+    ``utterance`` is what ``end_now`` would return at this moment; ``look``
+    says how long the pause is so far. A listener may decode it and, when it
+    holds an answer that can end at this look, call ``end_now`` instead of
+    waiting out ``trailing_silence_s``; otherwise the segmenter carries on as
+    usual (a pause inside "not ... sure" must not cut it). Each look is
+    reported at most once per pause, in the order SETTLED, COMPLETE, OPEN.
     """
 
     utterance: Utterance
+    look: PauseLook = PauseLook.COMPLETE
 
 
 SegmentEvent = SpeechStarted | Utterance | NoSpeech | SpeechPaused
@@ -161,6 +177,8 @@ class Segmenter:
         max_utterance_s: float = 8.0,
         trailing_silence_s: float = 0.7,
         early_silence_s: float | None = 0.25,
+        open_silence_s: float | None = 0.45,
+        settled_look: bool = True,
         pre_roll_s: float = 0.3,
         tail_s: float = 0.15,
         start_window_s: float = 0.3,
@@ -193,13 +211,21 @@ class Segmenter:
         self._max_leading = round(max_leading_silence_s * sample_rate)
         self._max_utt = round(max_utterance_s * sample_rate)
         self._trailing_frames = frames(trailing_silence_s)
-        self._early_frames = (
-            frames(early_silence_s)
-            if early_silence_s is not None and early_silence_s < trailing_silence_s
-            else None
-        )
         self._pre_roll = round(pre_roll_s * sample_rate)
         self._tail = round(tail_s * sample_rate)
+        # Pause lengths (in quiet frames) at which a SpeechPaused is reported.
+        self._looks: dict[int, PauseLook] = {}
+        if early_silence_s is not None and early_silence_s < trailing_silence_s:
+            early = frames(early_silence_s)
+            if settled_look:
+                settled = max(1, math.ceil(self._tail / self._frame_samples))
+                if settled < early:
+                    self._looks[settled] = PauseLook.SETTLED
+            self._looks[early] = PauseLook.COMPLETE
+            if open_silence_s is not None and early_silence_s < open_silence_s:
+                opened = frames(open_silence_s)
+                if early < opened < self._trailing_frames:
+                    self._looks[opened] = PauseLook.OPEN
         self._start_frames = frames(start_window_s)
         self._start_needed = max(1, math.ceil(start_ratio * self._start_frames))
         self._margin_db = margin_db
@@ -262,6 +288,13 @@ class Segmenter:
     @property
     def in_speech(self) -> bool:
         return self._state is _State.SPEECH
+
+    @property
+    def quiet_s(self) -> float:
+        """Seconds since the last loud frame of the utterance being collected (0 if none)."""
+        if self._state is not _State.SPEECH:
+            return 0.0
+        return self._silent_frames * self._frame_samples / self.sample_rate
 
     @property
     def position_s(self) -> float:
@@ -350,8 +383,9 @@ class Segmenter:
             event = self._finish(truncated=False, cut_tail=True)
             self._restart_listening()
             return [event]
-        if self._silent_frames == self._early_frames:
-            return [SpeechPaused(self._finish(truncated=False, cut_tail=True))]
+        look = self._looks.get(self._silent_frames) if not voiced else None
+        if look is not None:
+            return [SpeechPaused(self._finish(truncated=False, cut_tail=True), look)]
         if self._pos - utt.speech_start >= self._max_utt:
             event = self._finish(truncated=True, cut_tail=False)
             self._utt = None
