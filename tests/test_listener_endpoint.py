@@ -211,3 +211,24 @@ def test_the_dialogs_vocabularies_carry_meanings() -> None:
     assert vocabulary.is_complete("not sure")
     assert not vocabulary.is_complete("i do")  # "i do not"
     assert not vocabulary.is_complete("it is")  # "it is not"
+
+
+WAKE = Vocabulary(("okay heat or ice",))
+
+
+@pytest.mark.parametrize(("vocabulary", "earliest_s"), [(WAKE, 0.24), (YES_NO, 0.15)])
+def test_no_decode_ahead_while_idle_for_the_wake_phrase(
+    vocabulary: Vocabulary, earliest_s: float
+) -> None:
+    # Background talk must not cost more while idle: the wake gate declines the settled
+    # look, so decodes are made at the first look as before; a question still decodes ahead.
+    from voice_assistant.wake import GatedRecognizer, WakeGate
+
+    inbox: queue.Queue[object] = queue.Queue()
+    source = ScriptedSource(SIGNAL, inbox)
+    inner = FixedRecognizer("okay heat or ice", source)
+    gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
+    segmenter = Segmenter(SR, classifier=always_voice())  # type: ignore[arg-type]  # a stand-in VAD
+    VoiceListener(source, gated, lambda: vocabulary, inbox, segmenter)._run()
+    assert inner.calls == 1
+    assert earliest_s <= inner.at_s[0] - SPEECH_END_S < earliest_s + 0.09
