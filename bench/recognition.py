@@ -352,9 +352,11 @@ def end_to_end_latency(
     """End of speech -> the reply is ready to play, through the real listener.
 
     Each clip is followed by 1.5 s of quiet noise and streamed in 30 ms blocks
-    through ``VoiceListener`` with the project's segmenter (so the early look
-    at the first pause is included). "End of speech" is the last 10 ms frame
-    within 20 dB of the clip's loudest one. The reply is ready when the
+    through ``VoiceListener`` with the project's segmenter (so the looks during
+    the pause are included: decode at 0.15 s, a complete answer taken at 0.25 s,
+    "no" at 0.45 s; ``early_silence_s=None`` turns them all off). "End of
+    speech" is the last 10 ms frame within 20 dB of the clip's loudest one
+    (for "yes" that leaves out most of the "s": see ``endpointing``). The reply is ready when the
     decode that produced the delivered answer has finished (stream time when
     it started + its compute time, or the stream time of delivery when later)
     plus the time to render the next question with the product's TTS. Only the
