@@ -294,15 +294,22 @@ class _StreamSource:
 
 
 class _TimedInbox(queue.Queue[object]):
-    """Notes the stream time at which the listener posts each transcript."""
+    """Notes the stream time at which the listener posts each transcript.
 
-    def __init__(self, source: _StreamSource) -> None:
+    ``decodes_before`` holds, for each post, how many decodes had been made
+    by then (``count``), so the decode that produced it can be found.
+    """
+
+    def __init__(self, source: _StreamSource, count: Callable[[], int] = lambda: 0) -> None:
         super().__init__()
         self.source = source
+        self.count = count
         self.posted_at: list[float] = []
+        self.decodes_before: list[int] = []
 
     def put(self, item: object, block: bool = True, timeout: float | None = None) -> None:
         self.posted_at.append(self.source.position_s)
+        self.decodes_before.append(self.count())
         super().put(item, block, timeout)
 
 
@@ -315,6 +322,9 @@ class _TimedRecognizer:
         self.recognizer = recognizer
         self.source = source
         self.decodes: list[tuple[float, float]] = []
+
+    def count(self) -> int:
+        return len(self.decodes)
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         at = self.source.position_s
@@ -342,12 +352,17 @@ def end_to_end_latency(
     """End of speech -> the reply is ready to play, through the real listener.
 
     Each clip is followed by 1.5 s of quiet noise and streamed in 30 ms blocks
-    through ``VoiceListener`` with the project's segmenter (so the early look
-    at the first pause is included). "End of speech" is the last 10 ms frame
-    within 20 dB of the clip's loudest one. The reply is ready when the
+    through ``VoiceListener`` with the project's segmenter (so the looks during
+    the pause are included: decode at 0.15 s, a complete answer taken at 0.25 s,
+    "no" at 0.45 s; ``early_silence_s=None`` turns them all off). "End of
+    speech" is the last 10 ms frame within 20 dB of the clip's loudest one
+    (for "yes" that leaves out most of the "s": see ``endpointing``). The reply is ready when the
     decode that produced the delivered answer has finished (stream time when
     it started + its compute time, or the stream time of delivery when later)
-    plus the time to render the next question with the product's TTS.
+    plus the time to render the next question with the product's TTS. Only the
+    first answer delivered counts: a clip whose background holds a later
+    sound (a click, a breath) may give a second utterance, which the product
+    would not hear (the microphone is muted while the reply is spoken).
     Playback start-up (device latency) is not included: there is no sound
     card here.
     """
@@ -363,17 +378,17 @@ def end_to_end_latency(
         speech_end = (np.nonzero(levels > levels.max() - 20)[0][-1] + 1) * 0.01
         tail = rng.normal(0, 3, int(1.5 * SAMPLE_RATE)).astype(np.int16).tobytes()
         source = _StreamSource(clip.pcm + tail)
-        inbox = _TimedInbox(source)
         timed = _TimedRecognizer(recognizer, source)
+        inbox = _TimedInbox(source, timed.count)
         segmenter = Segmenter(SAMPLE_RATE, early_silence_s=early_silence_s)
         listener = VoiceListener(source, timed, lambda: vocabulary, inbox, segmenter)
         listener._run()  # the listening thread's body, run here on the streamed clip
-        transcripts = [e for e in inbox.queue if isinstance(e, Transcript)]
-        if not transcripts or not timed.decodes:
+        posts = [i for i, e in enumerate(inbox.queue) if isinstance(e, Transcript)]
+        if not posts or not inbox.decodes_before[posts[0]]:
             continue
         result.heard += 1
-        delivered_at = inbox.posted_at[-1]
-        decode_at, compute = timed.decodes[-1]
+        delivered_at = inbox.posted_at[posts[0]]
+        decode_at, compute = timed.decodes[inbox.decodes_before[posts[0]] - 1]
         result.early += delivered_at < speech_end + 0.6
         ready = max(delivered_at, decode_at + compute)
         started = time.perf_counter()

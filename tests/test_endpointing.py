@@ -14,6 +14,7 @@ import pytest
 
 from voice_assistant.endpointing import (
     NoSpeech,
+    PauseLook,
     Segmenter,
     SegmentEvent,
     SpeechPaused,
@@ -133,13 +134,34 @@ def speech_bounds(x: np.ndarray, drop_db: float = 30.0) -> tuple[float, float]:
 # -- pure logic (energy gate only) -------------------------------------------
 
 
-def test_a_pause_is_reported_once_before_the_end_with_the_same_audio() -> None:
+def test_each_look_of_a_pause_is_reported_once_before_the_end_with_the_same_audio() -> None:
     signal = np.concatenate([noise(1.0, 30), burst(0.5), noise(1.5, 30, seed=1)])
-    events = run(signal, 512, pure_segmenter(), paused=True)
-    assert [type(e) for e in events] == [SpeechStarted, SpeechPaused, Utterance]
-    paused, final = events[1], events[2]
-    assert isinstance(paused, SpeechPaused) and isinstance(final, Utterance)
-    assert paused.utterance == final  # nothing new was said: the same answer either way
+    seg = pure_segmenter()
+    data = signal.astype("<i2").tobytes()
+    seen: list[tuple[SegmentEvent, float]] = []
+    for offset in range(0, len(data), 480):
+        seen.extend((event, seg.quiet_s) for event in seg.feed(data[offset : offset + 480]))
+    events = [event for event, _ in seen]
+    assert [type(e) for e in events] == [SpeechStarted, *[SpeechPaused] * 3, Utterance]
+    looks = [(e.look, quiet) for e, quiet in seen if isinstance(e, SpeechPaused)]
+    assert [look for look, _ in looks] == [PauseLook.SETTLED, PauseLook.COMPLETE, PauseLook.OPEN]
+    # Settled once the quiet covers the 0.15 s tail; then 0.25 s and 0.45 s (30 ms frames).
+    assert [quiet for _, quiet in looks] == pytest.approx([0.15, 0.24, 0.45])
+    final = events[-1]
+    assert isinstance(final, Utterance)
+    for event in events[1:4]:
+        assert isinstance(event, SpeechPaused)
+        assert event.utterance == final  # nothing new was said: the same answer at every look
+
+
+def test_the_settled_look_needs_the_whole_tail() -> None:
+    # A longer tail than the early look: no decode-ahead look (the audio is not settled yet).
+    signal = np.concatenate([noise(1.0, 30), burst(0.5), noise(1.5, 30, seed=1)])
+    events = run(signal, 512, pure_segmenter(tail_s=0.3), paused=True)
+    looks = [e.look for e in events if isinstance(e, SpeechPaused)]
+    assert looks == [PauseLook.COMPLETE, PauseLook.OPEN]
+    off = run(signal, 512, pure_segmenter(settled_look=False, open_silence_s=None), paused=True)
+    assert [e.look for e in off if isinstance(e, SpeechPaused)] == [PauseLook.COMPLETE]
 
 
 def test_speech_after_the_pause_continues_the_same_utterance() -> None:
@@ -149,7 +171,12 @@ def test_speech_after_the_pause_continues_the_same_utterance() -> None:
     )
     events = run(signal, 160, pure_segmenter(), paused=True)
     kinds = [type(e) for e in events]
-    assert kinds == [SpeechStarted, SpeechPaused, SpeechPaused, Utterance]
+    # Two looks (settled, complete) in the inner pause, three in the final one.
+    assert kinds == [SpeechStarted, *[SpeechPaused] * 2, *[SpeechPaused] * 3, Utterance]
+    assert [e.look for e in events if isinstance(e, SpeechPaused)][:2] == [
+        PauseLook.SETTLED,
+        PauseLook.COMPLETE,
+    ]
     (utt,) = utterances(events)
     assert utt.start_s == pytest.approx(1.0, abs=0.05)
     assert utt.end_s == pytest.approx(2.2, abs=0.05)
@@ -164,7 +191,7 @@ def test_end_now_ends_the_utterance_at_the_pause() -> None:
     for offset in range(0, len(data), 320):
         for event in seg.feed(data[offset : offset + 320]):
             got.append(event)
-            if isinstance(event, SpeechPaused):
+            if isinstance(event, SpeechPaused) and event.look is PauseLook.COMPLETE:
                 ended = seg.end_now()
                 assert seg.position_s < 1.5 + 0.3  # well before the 0.7 s trailing silence
     assert ended is not None and ended.end_s == pytest.approx(1.5, abs=0.05)

@@ -1,8 +1,10 @@
-"""Answering sooner: a complete answer ends at the first pause, an ambiguous one waits.
+"""Answering sooner: decode as the pause settles, end a complete answer at the first
+look, one that could still go on at the open look, "not understood" only at the end.
 
 The listener runs on a scripted stream (no threads, no device) with a stand-in
-recogniser, so the tests see exactly how much audio had been read when the
-answer was delivered.
+recogniser, so the tests see exactly how much audio had been read when each
+decode was made and when the answer was delivered. Real speech and the real
+recogniser: tests/test_listener_pauses.py.
 """
 
 from __future__ import annotations
@@ -43,11 +45,13 @@ class ScriptedSource:
         self.data = signal.astype("<i2").tobytes()
         self.inbox = inbox
         self.delivered_at_s: float | None = None
+        self.position_s = 0.0  # stream read so far
 
     def blocks(self) -> Iterator[bytes]:
         for offset in range(0, len(self.data), BLOCK * 2):
             if self.delivered_at_s is None and not self.inbox.empty():
                 self.delivered_at_s = offset / 2 / SR
+            self.position_s = (offset + BLOCK * 2) / 2 / SR
             yield self.data[offset : offset + BLOCK * 2]
 
     def mute(self, muted: bool) -> None:
@@ -62,14 +66,17 @@ class FixedRecognizer:
 
     name = "fixed"
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, source: ScriptedSource | None = None) -> None:
         self.text = text
+        self.source = source
         self.calls = 0
         self.seconds: list[float] = []  # length of each decoded clip
+        self.at_s: list[float] = []  # stream read when each decode was made
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         self.calls += 1
         self.seconds.append(len(audio) / 2 / SR)
+        self.at_s.append(self.source.position_s if self.source else 0.0)
         return Transcript(self.text, 0.9, "audio")
 
 
@@ -91,7 +98,7 @@ def listen(
 ) -> tuple[list[object], float, FixedRecognizer]:
     inbox: queue.Queue[object] = queue.Queue()
     source = ScriptedSource(signal, inbox)
-    recognizer = FixedRecognizer(text)
+    recognizer = FixedRecognizer(text, source)
     listener = VoiceListener(
         source,
         recognizer,
@@ -107,31 +114,69 @@ def listen(
     return events, source.delivered_at_s, recognizer
 
 
-SPEECH_END_S = 1.5
+SPEECH_END_S = 1.5 - 1e-9  # (stream positions are sums of block lengths: float rounding)
 SIGNAL = np.concatenate([quiet(1.0), tone(0.5), quiet(2.0, seed=1)])
 
 
-def test_a_complete_answer_is_delivered_at_the_first_pause() -> None:
+def test_a_complete_answer_is_decoded_as_the_pause_settles_and_taken_at_the_first_look() -> None:
     events, at, recognizer = listen("yes", SIGNAL)
     assert events == [Transcript("yes", 0.9, "audio")]
-    assert at - SPEECH_END_S < 0.4  # not the 0.7 s trailing silence
+    assert 0.24 <= at - SPEECH_END_S < 0.4  # the first look, not the 0.7 s trailing silence
     assert recognizer.calls == 1
+    # Decoded once the quiet covered the 0.15 s tail, before the first look.
+    (decoded_at,) = recognizer.at_s
+    assert 0.15 <= decoded_at - SPEECH_END_S < 0.24
+
+
+def test_without_the_settled_look_the_decode_waits_for_the_first_look() -> None:
+    events, _, recognizer = listen("yes", SIGNAL, settled_look=False)
+    assert events == [Transcript("yes", 0.9, "audio")]
+    assert recognizer.at_s[0] - SPEECH_END_S >= 0.24
 
 
 @pytest.mark.parametrize("heard", ["i do", "no"])
-def test_an_answer_that_may_go_on_to_mean_something_else_waits(heard: str) -> None:
-    # "i do" may become "i do not"; "no" may become "no idea".
+def test_an_answer_that_may_go_on_to_mean_something_else_waits_for_the_open_look(
+    heard: str,
+) -> None:
+    # "i do" may become "i do not"; "no" may become "no idea": not at the first look.
     events, at, recognizer = listen(heard, SIGNAL)
     assert events == [Transcript(heard, 0.9, "audio")]
+    assert 0.45 <= at - SPEECH_END_S < 0.7
+    assert recognizer.calls == 1  # the decode made as the pause settled was reused
+
+
+@pytest.mark.parametrize("heard", ["i do", "no"])
+def test_with_the_open_look_off_such_an_answer_waits_for_the_end(heard: str) -> None:
+    events, at, recognizer = listen(heard, SIGNAL, open_silence_s=None)
+    assert events == [Transcript(heard, 0.9, "audio")]
     assert at - SPEECH_END_S >= 0.7
-    assert recognizer.calls == 1  # the decode made at the pause was reused: nothing new said
+    assert recognizer.calls == 1
+
+
+def test_not_understood_waits_for_the_end() -> None:
+    # "" may be the start of something ("um ... no"): never cut it at a look.
+    events, at, recognizer = listen("", SIGNAL)
+    assert events == [Transcript("", 0.9, "audio")]
+    assert at - SPEECH_END_S >= 0.7
+    assert recognizer.calls == 1
+
+
+def test_speech_resuming_after_the_settled_look_is_decoded_again() -> None:
+    # 0.18 s of quiet: the audio settled (decode) but speech came back before the first look.
+    signal = np.concatenate([quiet(1.0), tone(0.4), quiet(0.18, seed=2), tone(0.4), quiet(2.0)])
+    events, at, recognizer = listen("yes", signal)
+    assert events == [Transcript("yes", 0.9, "audio")]
+    assert recognizer.calls == 2
+    assert recognizer.seconds[0] < 0.9 < 1.1 < recognizer.seconds[1]  # then the whole answer
+    assert 0.24 <= at - (1.98 - 1e-9) < 0.4
 
 
 def test_speech_after_a_pause_is_decoded_again_as_one_answer() -> None:
     signal = np.concatenate([quiet(1.0), tone(0.4), quiet(0.4, seed=2), tone(0.4), quiet(2.0)])
     events, _, recognizer = listen("i do", signal)
     assert events == [Transcript("i do", 0.9, "audio")]
-    # A decode at each pause; the second one holds the whole answer and is the one used.
+    # A decode in each pause (0.4 s: "i do" is not taken before the 0.45 s open look);
+    # the second one holds the whole answer and is the one used.
     assert recognizer.calls == 2
     assert recognizer.seconds[0] < 0.9 < 1.2 < recognizer.seconds[1]
 
@@ -170,3 +215,24 @@ def test_the_dialogs_vocabularies_carry_meanings() -> None:
     assert vocabulary.is_complete("not sure")
     assert not vocabulary.is_complete("i do")  # "i do not"
     assert not vocabulary.is_complete("it is")  # "it is not"
+
+
+WAKE = Vocabulary(("okay heat or ice",))
+
+
+@pytest.mark.parametrize(("vocabulary", "earliest_s"), [(WAKE, 0.24), (YES_NO, 0.15)])
+def test_no_decode_ahead_while_idle_for_the_wake_phrase(
+    vocabulary: Vocabulary, earliest_s: float
+) -> None:
+    # Background talk must not cost more while idle: the wake gate declines the settled
+    # look, so decodes are made at the first look as before; a question still decodes ahead.
+    from voice_assistant.wake import GatedRecognizer, WakeGate
+
+    inbox: queue.Queue[object] = queue.Queue()
+    source = ScriptedSource(SIGNAL, inbox)
+    inner = FixedRecognizer("okay heat or ice", source)
+    gated = GatedRecognizer(inner, WakeGate.for_phrase("okay heat or ice"), WAKE)
+    segmenter = Segmenter(SR, classifier=always_voice())  # type: ignore[arg-type]  # a stand-in VAD
+    VoiceListener(source, gated, lambda: vocabulary, inbox, segmenter)._run()
+    assert inner.calls == 1
+    assert earliest_s <= inner.at_s[0] - SPEECH_END_S < earliest_s + 0.09

@@ -12,8 +12,9 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from voice_assistant.endpointing import NoSpeech, Segmenter, SpeechPaused, Utterance
+from voice_assistant.endpointing import NoSpeech, PauseLook, Segmenter, SpeechPaused, Utterance
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     AudioClip,
@@ -49,6 +50,13 @@ def transcribe_clip(
     start = max(0, int((utterances[0].start_s - CLIP_PADDING_S - 0.3) * SAMPLE_RATE) * 2)
     end = int((utterances[-1].end_s - CLIP_PADDING_S + 0.3) * SAMPLE_RATE) * 2
     return recognizer.recognize(pcm[start : max(end, start + 2)], vocabulary)
+
+
+@runtime_checkable
+class DecidesAhead(Protocol):
+    """A recogniser that says when a decode ahead of the first look is worth its cost."""
+
+    def decodes_ahead(self, vocabulary: Vocabulary) -> bool: ...
 
 
 def parse_clip_argument(argument: str) -> tuple[Path, float | None]:
@@ -150,33 +158,54 @@ class VoiceListener:
         if isinstance(event, NoSpeech):
             self.inbox.put(Silence())
         elif isinstance(event, SpeechPaused):
-            self._early_look(event.utterance)
+            self._early_look(event.utterance, event.look)
         elif isinstance(event, Utterance):
             self._deliver(event, self._transcribe(event))
 
-    def _early_look(self, utterance: Utterance) -> None:
-        """Decode at the first pause; end the answer there when it is complete.
+    def _early_look(self, utterance: Utterance, look: PauseLook) -> None:
+        """Decode during the pause; end the answer there when it can end at this look.
 
-        "yes" then 0.25 s of quiet is answered at once. "i do" waits out the
-        full trailing silence, since "i do not" would mean the opposite.
+        The decode is made as soon as the audio has settled (``SETTLED``: the
+        pause covers the tail handed to the recogniser), so it overlaps the rest
+        of the pause. "yes" is then answered at ``COMPLETE`` (0.25 s of quiet).
+        "no" and "i do" could still go on to "no idea" / "i do not": they end at
+        ``OPEN`` (0.45 s), or at the full trailing silence when that look is off.
+        Not understood ("") always waits for the end.
         """
         vocabulary = self.vocabulary()
+        if look is PauseLook.SETTLED and not self._decodes_ahead(vocabulary):
+            return
+        transcript = self._decode(utterance, vocabulary)
+        if look is PauseLook.SETTLED or not transcript.text:
+            return
+        if look is PauseLook.COMPLETE and not vocabulary.is_complete(transcript.text):
+            return
+        ended = self.segmenter.end_now()
+        if ended is None:
+            return
+        if ended != utterance:  # speech went on within the same block: decode it all
+            transcript = self._decode(ended, vocabulary)
+        self._deliver(ended, transcript)
+
+    def _decodes_ahead(self, vocabulary: Vocabulary) -> bool:
+        """Decode at the settled look? A pause of 0.15-0.25 s followed by more speech
+        makes that decode a wasted one (+0.27 per answer on espeak sentences); while
+        idle for the wake phrase, that would be paid on background talk, so the wake
+        gate says no (``DecidesAhead``)."""
+        recognizer = self.recognizer
+        return not isinstance(recognizer, DecidesAhead) or recognizer.decodes_ahead(vocabulary)
+
+    def _decode(self, utterance: Utterance, vocabulary: Vocabulary) -> Transcript:
+        """Recognise ``utterance``, reusing the last decode when it is the same audio."""
+        early = self._early
+        if early is not None and early[0] == utterance and early[1] == vocabulary:
+            return early[2]  # nothing new was said since that look: same audio, same answer
         transcript = self.recognizer.recognize(utterance.audio, vocabulary)
         self._early = (utterance, vocabulary, transcript)
-        if transcript.text and vocabulary.is_complete(transcript.text):
-            ended = self.segmenter.end_now()
-            if ended is None:
-                return
-            if ended != utterance:  # speech went on within the same block: decode it all
-                transcript = self.recognizer.recognize(ended.audio, vocabulary)
-            self._deliver(ended, transcript)
+        return transcript
 
     def _transcribe(self, utterance: Utterance) -> Transcript:
-        vocabulary = self.vocabulary()
-        early, self._early = self._early, None
-        if early is not None and early[0] == utterance and early[1] == vocabulary:
-            return early[2]  # nothing new was said after the pause: same audio, same answer
-        return self.recognizer.recognize(utterance.audio, vocabulary)
+        return self._decode(utterance, self.vocabulary())
 
     def _deliver(self, utterance: Utterance, transcript: Transcript) -> None:
         self._early = None

@@ -130,6 +130,11 @@ class GatedRecognizer:
                 return Transcript("", 0.0, "audio")
         return self.inner.recognize(audio, vocabulary)
 
+    def decodes_ahead(self, vocabulary: Vocabulary) -> bool:
+        """Decode before the first look (``listener.DecidesAhead``)? Not for the wake phrase:
+        background talk would cost a first-pass decode at every short pause."""
+        return vocabulary != self.wake_vocabulary
+
     def prepare(self, vocabulary: Vocabulary) -> None:
         prepare_vocabulary(self.inner, vocabulary)
         if self.first_pass is not None and vocabulary == self.wake_vocabulary:
