@@ -161,6 +161,14 @@ def test_not_understood_waits_for_the_end() -> None:
     assert recognizer.calls == 1
 
 
+def test_a_free_sentence_waits_for_the_end() -> None:
+    # "i can't feel" may go on to "... my legs": a sentence is never cut at a look.
+    events, at, recognizer = listen("i can't feel my legs", SIGNAL)
+    assert events == [Transcript("i can't feel my legs", 0.9, "audio")]
+    assert at - SPEECH_END_S >= 0.7
+    assert recognizer.calls == 1
+
+
 def test_speech_resuming_after_the_settled_look_is_decoded_again() -> None:
     # 0.18 s of quiet: the audio settled (decode) but speech came back before the first look.
     signal = np.concatenate([quiet(1.0), tone(0.4), quiet(0.18, seed=2), tone(0.4), quiet(2.0)])

@@ -135,7 +135,8 @@ def test_a_long_pause_after_no_takes_no_at_the_open_look_and_a_correction_revise
     conversation.hear(Transcript(heard[0], 0.9, "audio"))
     assert conversation.state != first
     quiet = np.zeros(SR // 2)
-    correction = np.concatenate([quiet, spoken("actually i do not know", voice), quiet])
+    # A sentence is taken at the end of the answer (0.7 s of quiet), not at a look.
+    correction = np.concatenate([quiet, spoken("actually i do not know", voice), quiet, quiet])
     correction += np.random.default_rng(1).normal(0, 10, correction.size)
     pcm = np.clip(correction, -32768, 32767).astype("<i2").tobytes()
     (said_then,), _ = listen(pcm, whisper, conversation.vocabulary())

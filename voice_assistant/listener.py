@@ -170,14 +170,15 @@ class VoiceListener:
         of the pause. "yes" is then answered at ``COMPLETE`` (0.25 s of quiet).
         "no" and "i do" could still go on to "no idea" / "i do not": they end at
         ``OPEN`` (0.45 s), or at the full trailing silence when that look is off.
-        Not understood ("") always waits for the end.
+        Not understood ("") and a free sentence ("i can't feel" may go on to
+        "... my legs") always wait for the end.
         """
         vocabulary = self.vocabulary()
         if look is PauseLook.SETTLED and not self._decodes_ahead(vocabulary):
             return
         transcript = self._decode(utterance, vocabulary)
-        if look is PauseLook.SETTLED or not transcript.text:
-            return
+        if look is PauseLook.SETTLED or transcript.text not in vocabulary.phrases:
+            return  # not understood, or a free sentence: people pause inside those
         if look is PauseLook.COMPLETE and not vocabulary.is_complete(transcript.text):
             return
         ended = self.segmenter.end_now()
