@@ -98,3 +98,14 @@ def test_leading_fillers_are_dropped_but_never_the_whole_answer() -> None:
     assert without_leading_fillers("not so") == "not so"
     assert without_leading_fillers("") == ""
     assert without_leading_fillers("well well") == "well"
+
+
+def test_a_final_full_stop_is_bounded_by_the_best_way_to_end() -> None:
+    # The scoring takes the better of "yesterday." and "yesterday" then end of
+    # text / "?" / "!": a bound that only read "." could drop below the score.
+    stop, question = ARE, NOT  # stand-ins for the "." and "?" tokens
+    after_i = dist(ARE=-5.0, NOT=-0.5)
+    bounds = PrefixBounds([I_], [dist(I_=-1.0), after_i], endings=(stop, question))
+    assert check(bounds, (I_, stop), -1.5, None)
+    plain = PrefixBounds([I_], [dist(I_=-1.0), after_i])
+    assert check(plain, (I_, stop), -6.0, None)

@@ -429,7 +429,7 @@ class WhisperRecognizer:
         else:
             lowest = [judge.phrase_floor(prepared.length[f.phrase]) for f in pool]
             floor = np.maximum(lowest, free_lp - judge.max_gap) - judge.min_margin
-        bounds = PrefixBounds(free_tokens, steps)
+        bounds = PrefixBounds(free_tokens, steps, self._runner.endings)
         for _ in range(self.expand_rounds):
             shared = bounds.crowded(pool, floor, self.max_forms, self.max_prefixes)
             if not shared:

@@ -64,13 +64,20 @@ class PrefixBounds:
     of the next token; every later token can only lower it (log-probabilities
     are <= 0), so a form whose bound is below what matters need not be scored.
     Where the known distributions end, the form's *frontier* is the prefix
-    whose distribution would tighten its bound.
+    whose distribution would tighten its bound. ``endings`` are the tokens a
+    form may end with instead of its final "." (end of text, "?", "!").
     """
 
-    def __init__(self, free_tokens: Sequence[int], steps: Sequence[np.ndarray]) -> None:
+    def __init__(
+        self,
+        free_tokens: Sequence[int],
+        steps: Sequence[np.ndarray],
+        endings: Sequence[int] = (),
+    ) -> None:
         self.known: dict[Prefix, np.ndarray] = {
             tuple(free_tokens[:k]): steps[k] for k in range(min(len(steps), len(free_tokens) + 1))
         }
+        self.endings = list(endings)
 
     def learn(self, prefixes: Sequence[Prefix], distributions: Sequence[np.ndarray]) -> None:
         """Add the distribution after each of ``prefixes``."""
@@ -80,11 +87,17 @@ class PrefixBounds:
         """The bound of one form, and its frontier (None: every token is known)."""
         total = 0.0
         prefix: Prefix = ()
-        for token in tokens:
+        last = len(tokens) - 1
+        for k, token in enumerate(tokens):
             dist = self.known.get(prefix)
             if dist is None:
                 return total, prefix
-            total += float(dist[token])
+            if k == last and token in self.endings:
+                # A form's final "." also stands for ending with "?", "!" or
+                # at once (the scoring takes the best): bound it by the best.
+                total += float(dist[self.endings].max())
+            else:
+                total += float(dist[token])
             prefix = (*prefix, token)
         return total, None
 

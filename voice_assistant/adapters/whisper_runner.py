@@ -109,6 +109,8 @@ class WhisperModelRunner:
         self._stop, self._question, self._bang = (
             int(self.tokenizer.encode(mark)[0]) for mark in (".", "?", "!")
         )
+        self.endings = (self._stop, self._question, self._bang, self._eot)
+        """Ways a phrase's text may end (its scored forms end with ".")."""
 
     def tokens(self, text: str) -> tuple[int, ...]:
         """``text``'s tokens (no prompt, no end of text)."""
