@@ -25,8 +25,9 @@ pytestmark = pytest.mark.audio
 # and rate is measured (not asserted) in bench/recognition.py.
 POCKETSPHINX_VOICES = ["en-us", "en-us+m3", "en-us+f3", "en-us+f2"]
 POCKETSPHINX_RATES = [175, 200]
-# (en-gb-x-rp is measured in the bench, not asserted: Whisper tiny hears its short
-# "years" as "Yes." and rightly asks again, twice.)
+# Answering once, at 150 and 175 wpm. (en-gb-x-rp is measured in the bench, not
+# asserted: Whisper tiny hears its short "years" as "Yes." and rightly asks again;
+# at 200 wpm en-gb and en-gb-scotland lose one scenario of six, also measured.)
 WHISPER_VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-us+f3"]
 # Nine screening questions: five emergency, three same-day, sensation.
 SCREENS = ["no", "nope", "no", "not really", "no", "no", "nope", "no", "no"]
@@ -70,8 +71,11 @@ def test_spoken_conversations_reach_the_right_advice(
 
 
 @pytest.mark.parametrize("voice", WHISPER_VOICES)
-def test_whisper_hears_every_accent(script: DialogScript, whisper: Recognizer, voice: str) -> None:
-    check_scenarios(script, whisper, voice, 175, retry=True)
+@pytest.mark.parametrize("rate", [150, 175])
+def test_whisper_hears_every_accent_answering_once(
+    script: DialogScript, whisper: Recognizer, voice: str, rate: int
+) -> None:
+    check_scenarios(script, whisper, voice, rate, retry=False)
 
 
 def test_cli_audio_in_json_has_heard(tmp_path: Path) -> None:
