@@ -109,3 +109,13 @@ def test_a_final_full_stop_is_bounded_by_the_best_way_to_end() -> None:
     assert check(bounds, (I_, stop), -1.5, None)
     plain = PrefixBounds([I_], [dist(I_=-1.0), after_i])
     assert check(plain, (I_, stop), -6.0, None)
+
+
+def test_max_length_gives_every_step_asked_for() -> None:
+    from voice_assistant.adapters.whisper_runner import max_length
+
+    # Measured on CTranslate2 4.x: steps = min(max_length // 2, max_length - prompt + 1).
+    for prompt in (2, 3, 8, 14, 22):
+        for steps in (1, 2, 5, 20):
+            length = max_length(prompt, steps)
+            assert min(length // 2, length - prompt + 1) >= steps

@@ -251,8 +251,8 @@ class WhisperRecognizer:
                          forms, and how many such words per round (one batch).
     ``margin_frames``, ``min_frames``: the encoder window (10 ms frames).
     ``free_tokens``, ``free_tokens_per_s``: the free decode's token budget.
-                         On the tune half 10 forms and 10 + 4/s tokens gave the
-                         same decisions as the defaults.
+                         On the tune half 10 + 4/s tokens gave the same
+                         decisions as the defaults.
     """
 
     name = "whisper"

@@ -4,7 +4,7 @@ The recogniser decides what was said; this runner only computes: the Silero VAD
 speech probability, the encoder over a short window, the bounded free decode
 (with the cut of a looping decode), and teacher-forced log-probabilities of
 token sequences. Kept apart so the judging reads as judging, and so the
-model-specific measurements (``max_length`` = 2n + 2, the window margin) live
+model-specific measurements (``max_length``, the window margin) live
 next to the calls they are about.
 """
 
@@ -24,10 +24,6 @@ from voice_assistant.errors import RecognizerError
 
 HOP = 160  # samples per mel frame (10 ms)
 MAX_FRAMES = 3000  # Whisper's 30 s window
-
-
-MAX_CONTEXT_TOKENS = 100
-"""Previous-text tokens kept in a prompt (Whisper allows 223; each costs decoder time)."""
 
 
 def max_length(prompt_tokens: int, steps: int) -> int:
@@ -105,7 +101,6 @@ class WhisperModelRunner:
         self.load_seconds = time.perf_counter() - started
         self._prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
         self._eot = int(self.tokenizer.eot)
-        self._prev = int(self.tokenizer.sot_prev)
         self._stop, self._question, self._bang = (
             int(self.tokenizer.encode(mark)[0]) for mark in (".", "?", "!")
         )
@@ -143,27 +138,18 @@ class WhisperModelRunner:
         features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
         return self._model.model.encode(features, to_cpu=True)
 
-    def prompt(self, context: Sequence[int] = ()) -> list[int]:
-        """The decoder prompt: the previous text (``context`` tokens), if any, then the start."""
-        if not context:
-            return list(self._prompt)
-        return [self._prev, *context[-MAX_CONTEXT_TOKENS:], *self._prompt]
-
-    def free_decode(
-        self, encoded: Any, seconds: float, context: Sequence[int] = ()
-    ) -> tuple[list[int], list[np.ndarray]]:
+    def free_decode(self, encoded: Any, seconds: float) -> tuple[list[int], list[np.ndarray]]:
         """Greedy decode: its tokens and the log-probabilities at each step.
 
         There is one more step than tokens when the decode ended by itself (the
         end-of-text step), as many when ``max_length`` cut it (often a loop).
         """
         wanted = int(min(60, self.free_tokens + self.free_tokens_per_s * seconds))
-        prompt = self.prompt(context)
         result = self._model.model.generate(
             encoded,
-            [prompt],
+            [self._prompt],
             beam_size=1,
-            max_length=max_length(len(prompt), wanted),
+            max_length=max_length(len(self._prompt), wanted),
             return_logits_vocab=True,
         )[0]
         tokens = [int(t) for t in result.sequences_ids[0] if int(t) < self._eot]
@@ -203,35 +189,31 @@ class WhisperModelRunner:
                             return k
         return len(tokens)
 
-    def form_scores(
-        self, encoded: Any, forms: Sequence[tuple[int, ...]], context: Sequence[int] = ()
-    ) -> list[float]:
+    def form_scores(self, encoded: Any, forms: Sequence[tuple[int, ...]]) -> list[float]:
         """Log-probability of each "<body>." form: its body, then the best way to end.
 
         The text may end after the body (end of text, or "?"/"!"), or after the
         full stop; the better of the two counts.
         """
         totals: list[float] = []
-        for row in self._score(encoded, forms, context):
+        for row in self._score(encoded, forms):
             end = max(self._ending(row.before_last), row.picks[-1] + float(row.after[self._eot]))
             totals.append(sum(row.picks[:-1]) + end)
         return totals
 
     def distributions_after(
-        self, encoded: Any, prefixes: Sequence[tuple[int, ...]], context: Sequence[int] = ()
+        self, encoded: Any, prefixes: Sequence[tuple[int, ...]]
     ) -> list[np.ndarray]:
         """The next-token log-probabilities after each of ``prefixes`` (one batch)."""
-        return [row.after for row in self._score(encoded, prefixes, context)]
+        return [row.after for row in self._score(encoded, prefixes)]
 
-    def _score(
-        self, encoded: Any, sequences: Sequence[tuple[int, ...]], context: Sequence[int] = ()
-    ) -> list[_Scored]:
+    def _score(self, encoded: Any, sequences: Sequence[tuple[int, ...]]) -> list[_Scored]:
         """Teacher-forced log-probabilities of each sequence's tokens and of what may follow.
 
         One batch: shorter sequences are padded (the decoder is causal, so the
         padding does not change the distributions read before it). CTranslate2
-        returns the distribution at every prefix position when ``max_length`` is
-        at least 2n + 2 (measured).
+        returns the distribution at every forced position when ``max_length``
+        allows them all (``max_length``, measured).
         """
         import ctranslate2
 
@@ -242,13 +224,14 @@ class WhisperModelRunner:
         batch = ctranslate2.StorageView.from_array(
             np.ascontiguousarray(np.repeat(enc, len(sequences), axis=0))
         )
-        prompt = self.prompt(context)
-        prompts = [prompt + list(seq) + [self._stop] * (longest - len(seq)) for seq in sequences]
+        prompts = [
+            self._prompt + list(seq) + [self._stop] * (longest - len(seq)) for seq in sequences
+        ]
         results = self._model.model.generate(
             batch,
             prompts,
             beam_size=1,
-            max_length=max_length(len(prompt), longest + 1),
+            max_length=max_length(len(self._prompt), longest + 1),
             return_logits_vocab=True,
             suppress_blank=False,
         )
