@@ -338,7 +338,7 @@ class _TimedRecognizer:
 class Latency:
     decode_s: list[float]  # each decode, after the last sample it was given
     reply_s: list[float]  # end of speech -> first sample of the reply is ready
-    early: int  # answers ended at the first pause
+    early: int  # answers ended at a look, before the full 0.7 s of quiet
     heard: int  # answers delivered at all
 
 
@@ -489,12 +489,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  decode latency after the last sample                {ms(latency.decode_s)}")
     print(
         f"  end of speech -> reply ready (yes/no/stop clips)    {ms(latency.reply_s)}"
-        f"   ({latency.early}/{latency.heard} answers ended at the first pause)"
+        f"   ({latency.early}/{latency.heard} answers ended before the full 0.7 s)"
     )
     print(f"  the same without the early look at pauses          {ms(waiting.reply_s)}")
     print(
-        "    (listener + segmenter + decode + rendering the next question; 'no' waits the"
-        " full 0.7 s\n     because 'no idea' means something else; device start-up not included)"
+        "    (listener + segmenter + decode + rendering the next question; 'no' waits for"
+        " the open look\n     (0.45 s) because 'no idea' means something else; device start-up"
+        " not included)"
     )
     print(f"  recogniser start (decoder load)                     {1000 * build_s:.0f} ms")
     print(

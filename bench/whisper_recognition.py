@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  decode latency after the last sample (listener)     {ms(latency.decode_s)}")
     print(
         f"  end of speech -> reply ready (yes/no/stop clips)    {ms(latency.reply_s)}"
-        f"   ({latency.early}/{latency.heard} answers ended at the first pause)"
+        f"   ({latency.early}/{latency.heard} answers ended before the full 0.7 s)"
     )
     print(f"  model load                                          {1000 * load_s:.0f} ms")
     print(
