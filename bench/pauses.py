@@ -28,22 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.recognition import DATA, speech_commands  # noqa: E402
+from bench.whisper_recognition import VOICES  # noqa: E402
 from voice_assistant.endpointing import Segmenter, Utterance  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
 from voice_assistant.listener import VoiceListener  # noqa: E402
 from voice_assistant.testing import synth_pcm  # noqa: E402
 
 SR = 16000
-VOICES = (
-    "en-us",
-    "en-gb",
-    "en-gb-scotland",
-    "en-gb-x-rp",
-    "en-us+f3",
-    "en-gb-x-gbclan",
-    "en-029",
-    "en-gb-x-gbcwmd",
-)
 RATES = (130, 150, 175, 200)
 # Phrases whose start is a complete answer of another meaning, and phrases with pauses.
 PHRASES = (

@@ -17,6 +17,7 @@ from voice_assistant.dialog.conversation import Conversation, ConversationOption
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.dialog.understanding import Understanding
 from voice_assistant.events import TimerEvent, Transcript, Turn, Vocabulary
+from voice_assistant.ports import Recognizer
 from voice_assistant.session.plans import SessionConfig
 from voice_assistant.session.timer import SessionTimer
 
@@ -120,3 +121,16 @@ def run_until(timer: SessionTimer, clock: FakeClock, until: float) -> list[Timer
         out += timer.due_events(clock.now())
     clock.set(max(clock.now(), until))
     return out
+
+
+def whisper_or_skip() -> Recognizer:
+    """The Whisper engine as the product would open it; the test is skipped without it."""
+    import pytest
+
+    from voice_assistant import engines
+
+    context = engines.engine_context("whisper", None, {}, Path("no-models"))
+    choice = engines.choose_recognizer(context)
+    if choice.probe.engine != "whisper":
+        pytest.skip(f"Whisper is not installed here: {' '.join(choice.notes)}")
+    return engines.open_engine("whisper", choice.probe.model)

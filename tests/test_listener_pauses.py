@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from audio_synth import requires_espeak, synth_pcm
-from support import DIALOGS
+from support import DIALOGS, whisper_or_skip
 
 from voice_assistant.dialog.conversation import Conversation
 from voice_assistant.dialog.script import load_script
@@ -39,15 +39,7 @@ pytestmark = [requires_espeak, pytest.mark.audio]
 
 @pytest.fixture(scope="module")
 def whisper() -> Recognizer:
-    from pathlib import Path
-
-    from voice_assistant import engines
-
-    context = engines.engine_context("whisper", None, {}, Path("no-models"))
-    choice = engines.choose_recognizer(context)
-    if choice.probe.engine != "whisper":
-        pytest.skip(f"Whisper is not installed here: {' '.join(choice.notes)}")
-    return engines.open_engine("whisper", choice.probe.model)
+    return whisper_or_skip()
 
 
 def first_question() -> tuple[Conversation, Vocabulary]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_synth import synth_pcm
-from support import json_turns, run_cli
+from support import json_turns, run_cli, whisper_or_skip
 
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.ports import Recognizer
@@ -42,13 +42,7 @@ def recognizer() -> Recognizer:
 
 @pytest.fixture(scope="module")
 def whisper() -> Recognizer:
-    from voice_assistant import engines
-
-    context = engines.engine_context("whisper", None, {}, Path("no-models"))
-    choice = engines.choose_recognizer(context)
-    if choice.probe.engine != "whisper":
-        pytest.skip(f"Whisper is not installed here: {' '.join(choice.notes)}")
-    return engines.open_engine("whisper", choice.probe.model)
+    return whisper_or_skip()
 
 
 def check_scenarios(
