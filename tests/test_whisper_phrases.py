@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from voice_assistant.adapters.asr_whisper import PhraseJudge
+from voice_assistant.adapters.whisper_judge import PhraseJudge
 from voice_assistant.adapters.whisper_phrases import PhraseForm, PrefixBounds, prepare_phrases
 from voice_assistant.adapters.whisper_text import without_leading_fillers
 
