@@ -1,8 +1,9 @@
 """Whisper recogniser benchmark: the same clips as bench/recognition.py (pocketsphinx).
 
-    python bench/whisper_recognition.py                # full run (~6 min on a busy 2-core box)
+    python bench/whisper_recognition.py                # full run (~17 min on 2 cores)
     python bench/whisper_recognition.py --quick        # half the clips, 2 voices
     python bench/whisper_recognition.py --dump d.jsonl # also write every decision (tuning)
+    python bench/whisper_recognition.py --noisy        # also the real clips in pink noise / babble
 
 Sets (see bench/recognition.py): real speech (speech-commands sample, speakers
 split into "tune" and "held-out" halves by a hash of the id; thresholds were
@@ -95,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="speech-commands folder")
     parser.add_argument("--no-synth", action="store_true", help="skip the espeak-ng set")
     parser.add_argument("--dump", type=Path, help="write every decision as JSON lines")
+    parser.add_argument(
+        "--noisy", action="store_true", help="also the real clips with pink noise and babble added"
+    )
     args = parser.parse_args(argv)
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
 
@@ -167,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  rejected by the model alone (no silence check) {pct(sum(decided), len(decided))}")
     if wrong_noise:
         print(f"  accepted: {', '.join(sorted(set(wrong_noise)))}")
+
+    if args.noisy:
+        noisy_speech(ours, clips, yes_no, meaning)
 
     if not args.no_synth:
         synth(ours, vocabularies, meaning, args.quick, dump)
@@ -273,6 +280,57 @@ def synth(
     )
     if misses:
         print("  missed: " + "; ".join(misses))
+
+
+def noisy_speech(
+    ours: WhisperRecognizer, clips: Sequence[Any], vocabulary: Vocabulary, meaning: Any
+) -> None:
+    """The real clips again with noise added at a signal-to-noise ratio (speech RMS).
+
+    Pink noise (a fan, traffic) and babble (four of the sample's other-word
+    clips summed: people talking nearby), at 20, 10 and 5 dB.
+    """
+    rng = np.random.default_rng(7)
+    others = [c for c in clips if c.word not in TARGET_WORDS][:60]
+    talk = np.concatenate([np.frombuffer(c.pcm, dtype="<i2").astype(np.float64) for c in others])
+
+    def pink(n: int) -> np.ndarray:
+        spectrum = np.fft.rfft(rng.normal(0, 1, n))
+        noise: np.ndarray = np.fft.irfft(
+            spectrum / np.sqrt(np.maximum(np.fft.rfftfreq(n), 1e-3)), n
+        )
+        return noise
+
+    def babble(n: int) -> np.ndarray:
+        starts = rng.integers(0, len(talk) - n, 4)
+        mixed: np.ndarray = sum((talk[s : s + n] for s in starts), np.zeros(n))
+        return mixed
+
+    print("\nReal speech with noise added (17-phrase vocabulary)")
+    header = f"{'yes/no/stop correct':>22s} {'other words rejected':>22s} {'wrong':>6s}"
+    print(f"{'noise':8s} {'SNR':>6s} {header}")
+    for name, make in (("pink", pink), ("babble", babble)):
+        for snr_db in (20, 10, 5):
+            ok = n_in = rejected = n_oov = wrong = 0
+            for clip in clips:
+                speech = np.frombuffer(clip.pcm, dtype="<i2").astype(np.float64)
+                noise = make(len(speech))
+                scale = np.sqrt(np.mean(speech**2) / (np.mean(noise**2) + 1e-12))
+                mixed = speech + noise * scale / 10 ** (snr_db / 20)
+                pcm = np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
+                heard = ours.decide(pcm, vocabulary).text
+                if clip.word in TARGET_WORDS:
+                    n_in += 1
+                    same = bool(heard) and bool(meaning(heard) & meaning(clip.word))
+                    ok += same
+                    wrong += bool(heard) and not same
+                else:
+                    n_oov += 1
+                    rejected += heard == ""
+            print(
+                f"{name:8s} {snr_db:>3d} dB {pct(ok, n_in):>22s} {pct(rejected, n_oov):>22s} "
+                f"{wrong:>6d}"
+            )
 
 
 SENTENCES = (
