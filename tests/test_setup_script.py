@@ -24,6 +24,7 @@ def project(tmp_path: Path) -> Path:
         pytest.skip("setup.sh checks Debian packages with dpkg-query")
     for name in ("setup.sh", "pyproject.toml"):
         shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "requirements", tmp_path / "requirements")
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     for tool in ("python", "ruff", "mypy", "heat-or-ice"):
@@ -52,16 +53,35 @@ def setup_sh(project: Path, *args: str) -> list[str]:
 
 
 def pip_installs(calls: list[str]) -> list[str]:
-    return [call.split()[-1] for call in calls if "pip install" in call and "-e" in call.split()]
+    """The locks installed from (build.txt aside), one entry per install: "dev+piper"."""
+    installs = []
+    for call in calls:
+        words = call.split()
+        if "pip install" not in call or "--require-hashes" not in words:
+            continue
+        locks = [Path(words[i + 1]).stem for i, w in enumerate(words) if w == "-r"]
+        if locks != ["build"]:
+            installs.append("+".join(locks))
+    return installs
+
+
+def test_every_package_comes_from_a_lock_and_the_project_without_dependencies(
+    project: Path,
+) -> None:
+    calls = [call for call in setup_sh(project, "run") if "pip install" in call]
+    here = str(project)
+    assert len(calls) == 3
+    assert calls[0].endswith(f"--require-hashes -r {here}/requirements/build.txt")
+    assert calls[1].endswith(f"--require-hashes -r {here}/requirements/run.txt")
+    assert calls[2].endswith(f"--no-deps --no-build-isolation -e {here}")
 
 
 def test_run_installs_without_dev_and_test_adds_it(project: Path) -> None:
-    here = str(project)
-    assert pip_installs(setup_sh(project, "run", "--text")) == [here]
+    assert pip_installs(setup_sh(project, "run", "--text")) == ["run"]
     calls = setup_sh(project, "run", "--text")
     assert pip_installs(calls) == []  # stamp matches: straight to the assistant
     assert calls == ["heat-or-ice --text"]
-    assert pip_installs(setup_sh(project, "test", "-q")) == [here + "[dev]"]
+    assert pip_installs(setup_sh(project, "test", "-q")) == ["dev"]
     assert pip_installs(setup_sh(project, "test", "-q")) == []
     assert pip_installs(setup_sh(project, "run")) == []  # dev includes what running needs
 
@@ -70,7 +90,14 @@ def test_changed_pyproject_reinstalls_the_same_kind(project: Path) -> None:
     setup_sh(project, "run")
     with (project / "pyproject.toml").open("a") as file:
         file.write("\n# changed\n")
-    assert pip_installs(setup_sh(project, "run")) == [str(project)]
+    assert pip_installs(setup_sh(project, "run")) == ["run"]
+
+
+def test_a_changed_lock_reinstalls(project: Path) -> None:
+    setup_sh(project, "run")
+    with (project / "requirements" / "run.txt").open("a") as file:
+        file.write("\n# changed\n")
+    assert pip_installs(setup_sh(project, "run")) == ["run"]
 
 
 def test_pip_shows_its_progress(project: Path) -> None:
@@ -90,9 +117,8 @@ def test_the_test_command_runs_every_check(project: Path) -> None:
 
 
 def test_piper_flag_adds_the_natural_voice_once(project: Path) -> None:
-    here = str(project)
     calls = setup_sh(project, "run", "--piper", "--text")
-    assert pip_installs(calls) == [here + "[piper]"]
+    assert pip_installs(calls) == ["run+piper"]
     assert calls[-1] == "heat-or-ice --tts piper --text"
     assert pip_installs(setup_sh(project, "run")) == []  # with Piper includes without
-    assert pip_installs(setup_sh(project, "test", "-q")) == [here + "[dev]"]
+    assert pip_installs(setup_sh(project, "test", "-q")) == ["dev"]
