@@ -195,13 +195,13 @@ def test_silence_is_a_miss(script: DialogScript) -> None:
 
 def test_low_confidence_no_is_confirmed(script: DialogScript) -> None:
     conversation, _ = talk(script, [])
-    turn = conversation.hear(Transcript("no", confidence=0.2, source="audio"))[0]
+    turn = conversation.hear(Transcript("no", confidence=0.2, source="audio", sure=False))[0]
     assert conversation.state == CONFIRMING
     assert "I heard no" in turn.say
     assert turn.expects == ("yes", "no")
     conversation.hear(Transcript("no", source="audio"))  # "that's not right"
     assert conversation.state == "emergency_saddle"
-    conversation.hear(Transcript("no", confidence=0.2, source="audio"))
+    conversation.hear(Transcript("no", confidence=0.2, source="audio", sure=False))
     conversation.hear(Transcript("yes", source="audio"))
     assert conversation.state == "emergency_bladder"
     assert conversation.facts == {"saddle_numbness": False}
@@ -209,7 +209,7 @@ def test_low_confidence_no_is_confirmed(script: DialogScript) -> None:
 
 def test_low_confidence_yes_is_taken(script: DialogScript) -> None:
     conversation, turns = talk(script, [])
-    turns = conversation.hear(Transcript("yes", confidence=0.2, source="audio"))
+    turns = conversation.hear(Transcript("yes", confidence=0.2, source="audio", sure=False))
     assert rec_turn(turns).recommendation.urgency == "emergency"  # type: ignore[union-attr]  # rec_turn found one
 
 
@@ -272,7 +272,7 @@ def test_every_state_is_visited_by_some_conversation(script: DialogScript) -> No
         _, turns = talk(script, [*answers, "start"])
         visited.update(t.state for t in turns)
     conversation, turns = talk(script, [])
-    visited.update(t.state for t in conversation.hear(Transcript("no", 0.1, "audio")))
+    visited.update(t.state for t in conversation.hear(Transcript("no", 0.1, "audio", sure=False)))
     visited.update(t.state for t in conversation.stop())
     assert visited >= set(Conversation(script).machine.states)
 

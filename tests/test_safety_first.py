@@ -132,7 +132,7 @@ def test_commands_only_as_whole_utterances(script: DialogScript) -> None:
 def test_low_confidence_no_is_still_read_back(script: DialogScript) -> None:
     conversation = Conversation(script, ConversationOptions(plans=PLANS))
     conversation.start()
-    turns = conversation.hear(Transcript("no, nothing like that", 0.3, "audio"))
+    turns = conversation.hear(Transcript("no, nothing like that", 0.3, "audio", sure=False))
     assert conversation.state == "confirming" and "I heard no" in turns[0].say
     conversation.hear(Transcript("yes"))
     assert conversation.state == "emergency_bladder"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from support import FakeRecognizer
 
-from voice_assistant.events import Vocabulary
+from voice_assistant.events import Transcript, Vocabulary
 from voice_assistant.wake import GatedRecognizer, WakeGate
 
 WAKE = Vocabulary(("okay heat or ice",))
@@ -64,6 +64,9 @@ class FakeFirstPass:
         self.calls += 1
         accepted = self.hypothesis in vocabulary.phrases
         return Heard(self.hypothesis if accepted else "", self.hypothesis)
+
+    def transcript(self, decision: Heard) -> Transcript:
+        return Transcript(decision.text, decision.confidence, "audio", decision.confidence >= 0.75)
 
 
 def test_the_small_engine_listens_first_and_whisper_only_for_a_near_miss() -> None:

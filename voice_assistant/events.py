@@ -58,11 +58,16 @@ class Transcript:
 
     ``text`` is empty when the recogniser rejected the audio (silence or
     out-of-vocabulary speech). ``confidence`` is 0..1; typed text is 1.0.
+    ``sure`` is the engine's own verdict on ``confidence``: false when the
+    engine's measured error rate at that confidence means a safety answer must
+    be read back before it is used. Each engine owns its threshold (its
+    ``low_confidence`` setting); typed text is always sure.
     """
 
     text: str
     confidence: float = 1.0
     source: str = "text"  # "text" | "audio"
+    sure: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,12 +131,9 @@ class Vocabulary:
 
     ``phrases`` are whole phrases in lower case ("yes", "not sure",
     "two days ago"); anything else must come back as not understood.
-    ``critical`` phrases are safety-relevant: heard with low confidence they
-    are confirmed before use.
     """
 
     phrases: tuple[str, ...]
-    critical: frozenset[str] = field(default_factory=frozenset)
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Phrase -> what it means to the dialog ("no thanks" -> "no"); may be empty."""
     sentences: bool = False

@@ -15,7 +15,7 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from voice_assistant.assistant import Assistant
 from voice_assistant.dialog.matching import normalize
@@ -76,12 +76,17 @@ class Explained(Protocol):
     def hypothesis(self) -> str: ...
 
 
-class FirstPass(Protocol):
+_Decided = TypeVar("_Decided", bound=Explained)
+
+
+class FirstPass(Protocol[_Decided]):
     """A cheap engine that can say what it heard (pocketsphinx's ``decide``)."""
 
     @property
     def name(self) -> str: ...
-    def decide(self, audio: bytes, vocabulary: Vocabulary) -> Explained: ...
+    def decide(self, audio: bytes, vocabulary: Vocabulary) -> _Decided: ...
+    def transcript(self, decision: _Decided) -> Transcript:
+        """The decision for the dialog, with the engine's own confidence verdict."""
 
 
 class GatedRecognizer:
@@ -101,7 +106,7 @@ class GatedRecognizer:
         inner: Recognizer,
         gate: WakeGate,
         wake_vocabulary: Vocabulary,
-        first_pass: FirstPass | None = None,
+        first_pass: FirstPass[Any] | None = None,
     ) -> None:
         self.inner = inner
         self.gate = gate
@@ -124,7 +129,7 @@ class GatedRecognizer:
         if self.first_pass is not None and self.first_pass.name != self.inner.name:
             heard = self.first_pass.decide(audio, vocabulary)
             if heard.text:
-                return Transcript(heard.text, heard.confidence, "audio")
+                return self.first_pass.transcript(heard)
             if not self._key_words & set(heard.hypothesis.split()):
                 self.skipped += 1
                 return Transcript("", 0.0, "audio")

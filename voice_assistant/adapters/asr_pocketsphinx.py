@@ -335,9 +335,9 @@ class PocketsphinxRecognizer:
 
     def recognize(self, audio: bytes, vocabulary: Vocabulary) -> Transcript:
         """One of ``vocabulary.phrases`` exactly, or "" for silence and anything else."""
-        decision = self.decide(audio, vocabulary)
-        return Transcript(decision.text, round(decision.confidence, 4), "audio")
+        return self.transcript(self.decide(audio, vocabulary))
 
-    def is_low_confidence(self, transcript: Transcript) -> bool:
-        """Should this answer be confirmed before a safety-relevant use?"""
-        return bool(transcript.text) and transcript.confidence < self.low_confidence
+    def transcript(self, decision: Decision) -> Transcript:
+        """``decision`` for the dialog, with this engine's verdict on its confidence."""
+        confidence = round(decision.confidence, 4)
+        return Transcript(decision.text, confidence, "audio", confidence >= self.low_confidence)

@@ -44,7 +44,6 @@ class ConversationOptions:
     check_minutes: Callable[[float], str | None] = lambda minutes: None
     # Refusal text when the last application of this kind was too recent.
     check_gap: Callable[[Recommendation], str | None] = lambda rec: None
-    low_confidence: float = 0.5
     # Today's date, for "since Monday" and "the weekend" (None: ask instead).
     today: Callable[[], date | None] = lambda: None
 
@@ -167,12 +166,8 @@ class Conversation:
         return replace(self.question_contexts()[question.id], previous=previous)
 
     def _hear_answer(self, question: Question, answer: str, transcript: Transcript) -> list[Turn]:
-        """A choice answer; a safety answer heard unclearly is confirmed first."""
-        if (
-            transcript.source == "audio"
-            and transcript.confidence < self.options.low_confidence
-            and answer in question.confirm_if_unclear
-        ):
+        """A choice answer; a safety answer the engine is not sure of is read back first."""
+        if not transcript.sure and answer in question.confirm_if_unclear:
             return [self._flow.ask_to_confirm(question, answer)]
         self._flow.answers.record(question, answer, question.values[answer], transcript.text)
         return self._next()

@@ -53,7 +53,6 @@ class Listening:
 
         for name, command in self.script.commands.items():
             add(command.phrases, _constant(f"command:{name}"))
-        critical: set[str] = set()
         for name in expects:
             if name == "onset":
                 limit = question.acute_max_hours if question is not None else None
@@ -63,11 +62,9 @@ class Listening:
                 add(minute_phrases(), lambda phrase: f"minutes:{minutes_in(phrase)}")
             elif name in self.script.answers:
                 add(self.script.answers[name].phrases, _constant(_answer_meaning(name, question)))
-                if question and name in question.confirm_if_unclear:
-                    critical.update(self.script.answers[name].phrases)
         # Answers come as whole sentences ("no, but my legs feel weak").
         sentences = question is not None
-        return Vocabulary(tuple(sorted(meanings)), frozenset(critical), meanings, sentences)
+        return Vocabulary(tuple(sorted(meanings)), meanings, sentences)
 
     def _onset_meaning(self, phrase: str, limit: float | None) -> str:
         """What an onset phrase means to the decision: recent or not (or a follow-up).
