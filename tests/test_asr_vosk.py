@@ -281,6 +281,12 @@ def test_exact_phrase_is_accepted_with_vocabulary_spelling() -> None:
     assert out == Transcript(text="Not Sure", confidence=pytest.approx(0.9), source="audio")  # type: ignore[arg-type]  # approx stands in for a float in the comparison
 
 
+def test_vosk_says_it_is_unsure_below_its_own_threshold() -> None:
+    assert not parse_vosk_results([result("no", 0.4)], PHRASES).sure
+    assert parse_vosk_results([result("no", 0.4)], PHRASES, low_confidence=0.3).sure
+    assert parse_vosk_results([result("no", 0.9)], PHRASES).sure
+
+
 def test_confidence_defaults_to_one_without_word_details() -> None:
     assert parse_vosk_results([result("yes")], PHRASES).confidence == 1.0
 

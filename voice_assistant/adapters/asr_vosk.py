@@ -202,14 +202,17 @@ def _result_text(raw: str) -> tuple[str, list[float]]:
     return (text if isinstance(text, str) else ""), confs
 
 
-def parse_vosk_results(results: Sequence[str], phrases: Iterable[str]) -> Transcript:
+def parse_vosk_results(
+    results: Sequence[str], phrases: Iterable[str], low_confidence: float = 0.5
+) -> Transcript:
     """Turn vosk's JSON results for one utterance into a Transcript.
 
     ``results`` are the ``Result()`` strings vosk produced along the way plus
     the ``FinalResult()``; their texts are joined. The answer is accepted
     only when the joined text is exactly one of ``phrases`` and has no
     ``[unk]``; otherwise the transcript is empty (not understood). The
-    returned text is the phrase as the vocabulary spells it.
+    returned text is the phrase as the vocabulary spells it; it is ``sure``
+    when the mean word confidence is at least ``low_confidence``.
     """
     texts: list[str] = []
     confs: list[float] = []
@@ -225,7 +228,7 @@ def parse_vosk_results(results: Sequence[str], phrases: Iterable[str]) -> Transc
     if heard not in by_norm:
         return rejected
     confidence = min(1.0, max(0.0, sum(confs) / len(confs))) if confs else 1.0
-    return Transcript(text=by_norm[heard], confidence=confidence, source="audio")
+    return Transcript(by_norm[heard], confidence, "audio", confidence >= low_confidence)
 
 
 # -- the engine ------------------------------------------------------------------
@@ -254,7 +257,11 @@ class VoskRecognizer:
     """``ports.Recognizer`` on a vosk model folder; one recogniser per grammar.
 
     Loading the model takes about a second and ~300 MB for the small English
-    model, so build this once. ``recognize`` is serialised by a lock (vosk
+    model, so build this once. ``low_confidence``: answers whose mean word
+    confidence is below it are not ``sure`` (read back at danger screens).
+    Not tuned on data (no vosk model can be installed here), and vosk's
+    grammar-mode confidences are near 1.0 even for wrong words (PITFALLS.md),
+    so the ``[unk]`` rejection does most of the work. ``recognize`` is serialised by a lock (vosk
     recognisers must not be shared between threads).
     """
 
@@ -265,9 +272,11 @@ class VoskRecognizer:
         model_path: Path,
         *,
         sample_rate: int = 16000,
+        low_confidence: float = 0.5,
         vosk_module: ModuleType | Any | None = None,
     ) -> None:
         validate_vosk_model(model_path)
+        self.low_confidence = low_confidence
         self._vosk = vosk_module if vosk_module is not None else import_vosk()
         self.model_path = model_path
         self.sample_rate = sample_rate
@@ -347,7 +356,7 @@ class VoskRecognizer:
                     f"vosk failed while decoding audio ({exc}). If this repeats, restart "
                     "the assistant or switch to the pocketsphinx engine."
                 ) from exc
-        return parse_vosk_results(results, vocabulary.phrases)
+        return parse_vosk_results(results, vocabulary.phrases, self.low_confidence)
 
 
 def open_vosk(
