@@ -17,3 +17,15 @@ settings.load_profile("behaviour")
 @pytest.fixture(scope="session")
 def script() -> DialogScript:
     return load_script(DIALOGS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that gets a decision from the Whisper model: ``-m whisper``.
+
+    Those are the tests whose results could depend on the CPU's instruction set;
+    setup.sh runs them a second time under another one.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "whisper" in names or item.module.__name__ == "test_asr_whisper":  # type: ignore[attr-defined]  # pytest.Function has .module
+            item.add_marker(pytest.mark.whisper)

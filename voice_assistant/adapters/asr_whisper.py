@@ -1,4 +1,4 @@
-"""Whisper tiny.en (faster-whisper / CTranslate2, int8) with a closed vocabulary and rejection.
+"""Whisper tiny.en (faster-whisper / CTranslate2, float32) with a closed vocabulary and rejection.
 
 Whisper transcribes freely; the dialog needs one of a few listed phrases or an
 honest "not understood". Per utterance:
@@ -105,6 +105,15 @@ class WhisperRecognizer:
                          removed all 4 answers taken for another meaning
                          ("yesterday" -> "today") for 6 of 370 right ones; on
                          real speech it changed nothing.
+    ``compute_type``     float32, so every CPU makes the same decisions: across
+                         GENERIC, AVX, AVX2 and AVX-512 (bench/isa_spread.py)
+                         the scores the judge compares spread by at most 0.001
+                         nats and no decision differed. int8 decoded ~1.7x
+                         faster, but its kernels differ by CPU: free-decode
+                         scores spread up to 1.1 nats and 3-7 of 366 decisions
+                         flipped (understood <-> asked again). With float32 a
+                         meaning could change only if a score moved by more
+                         than ``min_margin`` / 2 = 0.75 nats.
     ``temperature``      confidence = softmax(scores / temperature) over the
                          phrases (same-meaning phrases summed) and the free decode.
     ``low_confidence``   confirm safety-relevant answers below this (0.5: on
@@ -142,7 +151,7 @@ class WhisperRecognizer:
         model_dir: Path | str,
         *,
         cpu_threads: int = 2,
-        compute_type: str = "int8",
+        compute_type: str = "float32",
         max_gap: float = 2.0,
         min_phrase_logprob: float = -6.0,
         per_token_logprob: float = 0.5,
