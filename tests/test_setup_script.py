@@ -113,7 +113,10 @@ def test_the_test_command_runs_every_check(project: Path) -> None:
         "ruff format --check voice_assistant tests bench",
         "mypy ",  # the fake logs "NAME ARGS"
     ]
-    assert checks[3].startswith("python -m pytest")
+    assert checks[3] == "python -m pytest -q"
+    # The Whisper decisions once more, under another CPU instruction set.
+    assert checks[4] == "python -m pytest -m whisper -q"
+    assert len(checks) == 5
 
 
 def test_piper_flag_adds_the_natural_voice_once(project: Path) -> None:
