@@ -100,7 +100,7 @@ install_python_packages() {
 
 # refresh_locks DATE DIR: resolve pyproject.toml again into DIR (default requirements/),
 # as PyPI stood at DATE (default today, UTC), for every platform and Python >= 3.11.
-# The same DATE gives the same locks, so a refresh can be checked (tests/test_lock.py).
+# The same DATE gives the same locks, so a refresh can be checked (tests/cli/test_lock.py).
 refresh_locks() {
     local date="${1:-$(date -u +%Y-%m-%d)}" out="${2:-$LOCKS}"
     local uv="$VENV/bin/uv"

@@ -31,7 +31,11 @@ def spoken_texts(script: DialogScript) -> dict[str, str]:
 
 def rendered_seconds(text: str) -> float:
     """Length of ``text`` as the assistant would speak it (espeak-ng, default rate)."""
-    from voice_assistant.adapters.tts_pyttsx3 import DEFAULT_RATE, SAMPLE_RATE, default_renderer
+    from voice_assistant.adapters.espeak.tts_pyttsx3 import (
+        DEFAULT_RATE,
+        SAMPLE_RATE,
+        default_renderer,
+    )
 
     renderer = default_renderer()
     pcm = renderer.render(text, rate=DEFAULT_RATE, volume=1.0, voice_id=renderer.voice_id(None))

@@ -5,7 +5,7 @@ process, so the numbers are those of the whole idle assistant process: settings,
 speaker, recogniser, ``MicrophoneSource``, ``Segmenter``, ``VoiceListener`` and ``WakeLoop``
 exactly as the app builds them. Only two things are swapped in that process:
 
-* the sounddevice stream: a ``PcmInputStream`` (from ``adapters/mic.py``) that loops the
+* the sounddevice stream: a ``PcmInputStream`` (from ``adapters/audio/mic.py``) that loops the
   scene's 16 kHz mono int16 audio into ``MicrophoneSource``'s callback in 30 ms blocks on
   a fixed real-time schedule (no drift, like a sound card's clock);
 * the conversation after a wake detection: it returns at once, so the assistant goes
@@ -52,8 +52,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from voice_assistant.adapters.mic import PcmInputStream  # noqa: E402
-from voice_assistant.adapters.wav import read_wav  # noqa: E402
+from voice_assistant.adapters.audio.mic import PcmInputStream  # noqa: E402
+from voice_assistant.adapters.audio.wav import read_wav  # noqa: E402
 
 RATE = 16000
 TARGET_PERCENT = 10.0
@@ -316,7 +316,7 @@ class _BackToIdle:
 
 def child_main(pcm_path: Path, work: Path, extra: Sequence[str]) -> int:
     """Run ``heat-or-ice --wake`` on the scene audio until SIGTERM, then write the record."""
-    import voice_assistant.adapters.mic as mic
+    import voice_assistant.adapters.audio.mic as mic
     import voice_assistant.app as app
     from voice_assistant import cli
 

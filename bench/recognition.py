@@ -37,12 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voice_assistant.adapters.asr_pocketsphinx import (  # noqa: E402
+from voice_assistant.adapters.audio.wav import SAMPLE_RATE, read_wav  # noqa: E402
+from voice_assistant.adapters.pocketsphinx.asr_pocketsphinx import (  # noqa: E402
     PocketsphinxRecognizer,
     normalise,
 )
-from voice_assistant.adapters.pocketsphinx_lm import background_words  # noqa: E402
-from voice_assistant.adapters.wav import SAMPLE_RATE, read_wav  # noqa: E402
+from voice_assistant.adapters.pocketsphinx.pocketsphinx_lm import background_words  # noqa: E402
 from voice_assistant.commands.recognize import DEFAULT_CHOICES  # noqa: E402
 from voice_assistant.events import Transcript, Vocabulary  # noqa: E402
 from voice_assistant.ports import Recognizer  # noqa: E402
@@ -366,9 +366,9 @@ def end_to_end_latency(
     Playback start-up (device latency) is not included: there is no sound
     card here.
     """
-    from voice_assistant.adapters.wav import frame_levels
-    from voice_assistant.endpointing import Segmenter
-    from voice_assistant.listener import VoiceListener
+    from voice_assistant.adapters.audio.wav import frame_levels
+    from voice_assistant.hearing.endpointing import Segmenter
+    from voice_assistant.hearing.listener import VoiceListener
 
     rng = np.random.default_rng(3)
     result = Latency([], [], 0, 0)
@@ -507,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def tts_renderer() -> Callable[[str], bytes]:
     """The product's TTS (espeak-ng through pyttsx3) rendering to memory."""
-    from voice_assistant.adapters.tts_pyttsx3 import DEFAULT_RATE, default_renderer
+    from voice_assistant.adapters.espeak.tts_pyttsx3 import DEFAULT_RATE, default_renderer
 
     renderer = default_renderer()
     voice_id = renderer.voice_id(None)

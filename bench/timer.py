@@ -33,9 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from voice_assistant.clock import MonotonicClock  # noqa: E402
-from voice_assistant.session.journal import open_journal  # noqa: E402
+from voice_assistant.session.journal.journal import open_journal  # noqa: E402
 from voice_assistant.session.plans import Phase, Plan, load_session_config  # noqa: E402
-from voice_assistant.session.timer import SessionTimer  # noqa: E402
+from voice_assistant.session.timer.timer import SessionTimer  # noqa: E402
 
 SAMPLES = REPO.parent / "shared" / "data" / "speech-commands-sample"
 if not SAMPLES.is_dir():
@@ -109,9 +109,9 @@ class DecoderLoad:
     def run_whisper(self) -> None:
         """The product's Whisper recogniser, one whole utterance per call, as the listener does."""
         try:
-            from voice_assistant import engines
             from voice_assistant.commands.recognize import DEFAULT_CHOICES
             from voice_assistant.events import Vocabulary
+            from voice_assistant.speech import engines
 
             context = engines.engine_context("whisper", None, {}, REPO / "models")
             choice = engines.choose_recognizer(context)

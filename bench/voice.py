@@ -35,9 +35,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voice_assistant.adapters.phrase_cache import PhraseCache  # noqa: E402
-from voice_assistant.adapters.tts_piper import PiperSpeaker  # noqa: E402
-from voice_assistant.adapters.tts_pyttsx3 import Pyttsx3Speaker  # noqa: E402
+from voice_assistant.adapters.espeak.tts_pyttsx3 import Pyttsx3Speaker  # noqa: E402
+from voice_assistant.adapters.piper.phrase_cache import PhraseCache  # noqa: E402
+from voice_assistant.adapters.piper.tts_piper import PiperSpeaker  # noqa: E402
 from voice_assistant.ports import Speaker  # noqa: E402
 
 FILL = {
@@ -192,7 +192,7 @@ def main() -> int:
         worst: dict[str, list[tuple[float, str, str]]] = {}
         if not args.no_asr:
             from bench.intelligibility import transcribe, word_error_rate, word_errors
-            from voice_assistant.adapters.wav import read_wav
+            from voice_assistant.adapters.audio.wav import read_wav
 
             for engine, files in recorded.items():
                 pairs = []

@@ -47,9 +47,9 @@ from bench.recognition import (  # noqa: E402
     speech_commands,
     tts_renderer,
 )
-from voice_assistant.adapters.asr_whisper import WhisperRecognizer  # noqa: E402
-from voice_assistant.adapters.wav import SAMPLE_RATE  # noqa: E402
-from voice_assistant.adapters.whisper_judge import Decision  # noqa: E402
+from voice_assistant.adapters.audio.wav import SAMPLE_RATE  # noqa: E402
+from voice_assistant.adapters.whisper.asr_whisper import WhisperRecognizer  # noqa: E402
+from voice_assistant.adapters.whisper.whisper_judge import Decision  # noqa: E402
 from voice_assistant.events import Vocabulary  # noqa: E402
 from voice_assistant.testing import synth_pcm  # noqa: E402
 

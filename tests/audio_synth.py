@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_assistant.adapters.wav import write_wav
+from voice_assistant.adapters.audio.wav import write_wav
 from voice_assistant.testing import ESPEAK_CACHE as CACHE
 from voice_assistant.testing import synth_pcm
 

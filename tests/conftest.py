@@ -27,5 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "whisper" in names or item.module.__name__ == "test_asr_whisper":  # type: ignore[attr-defined]  # pytest.Function has .module
+        module = item.module.__name__  # type: ignore[attr-defined]  # pytest.Function has .module
+        if "whisper" in names or module.rpartition(".")[2] == "test_asr_whisper":
             item.add_marker(pytest.mark.whisper)

@@ -19,7 +19,7 @@ from voice_assistant.dialog.understanding import Understanding
 from voice_assistant.events import TimerEvent, Transcript, Turn, Vocabulary
 from voice_assistant.ports import Recognizer
 from voice_assistant.session.plans import SessionConfig
-from voice_assistant.session.timer import SessionTimer
+from voice_assistant.session.timer.timer import SessionTimer
 
 REPO = Path(__file__).resolve().parent.parent
 DIALOGS = REPO / "dialogs"
@@ -127,7 +127,7 @@ def whisper_or_skip() -> Recognizer:
     """The Whisper engine as the product would open it; the test is skipped without it."""
     import pytest
 
-    from voice_assistant import engines
+    from voice_assistant.speech import engines
 
     context = engines.engine_context("whisper", None, {}, Path("no-models"))
     choice = engines.choose_recognizer(context)

@@ -21,15 +21,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from voice_assistant import engines, paths
-from voice_assistant.assistant import Assistant
+from voice_assistant import paths
 from voice_assistant.clock import MonotonicClock
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
-from voice_assistant.config import Settings
-from voice_assistant.data_folder import Teller, claim_data_folder, open_safe_journal
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
-from voice_assistant.engines import EngineContext
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import (
     DeviceProblem,
@@ -40,16 +36,21 @@ from voice_assistant.events import (
     Transcript,
     Vocabulary,
 )
-from voice_assistant.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.ports import Clock, Recognizer, Speaker
-from voice_assistant.recognizer_loader import BackgroundRecognizer, prepare_vocabulary
+from voice_assistant.runtime.assistant import Assistant
+from voice_assistant.runtime.data_folder import Teller, claim_data_folder, open_safe_journal
+from voice_assistant.runtime.output import JsonSink, PlainSink, TurnSink
 from voice_assistant.session.controller import SessionController
+from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.plans import SessionConfig, load_session_config
-from voice_assistant.session.safe_journal import SafeJournal
-from voice_assistant.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
+from voice_assistant.settings.config import Settings
+from voice_assistant.speech import engines
+from voice_assistant.speech.engines import EngineContext
+from voice_assistant.speech.recognizer_loader import BackgroundRecognizer, prepare_vocabulary
+from voice_assistant.speech.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
 
 if TYPE_CHECKING:
-    from voice_assistant.listener import VoiceListener
+    from voice_assistant.hearing.listener import VoiceListener
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,8 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         if settings.wake:
             recognizer = wake_recognizer(recognizer, settings.wake_phrase)
         transcribe = _clip_transcriber(recognizer)
-        from voice_assistant.adapters.wav import read_wav
-        from voice_assistant.listener import scripted_clips
+        from voice_assistant.adapters.audio.wav import read_wav
+        from voice_assistant.hearing.listener import scripted_clips
 
         for problem in scripted_clips(options.audio_in, read_wav, inbox):
             sink.notice(problem)
@@ -127,7 +128,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         return assistant
 
     if settings.wake:
-        from voice_assistant.wake import WakeLoop
+        from voice_assistant.runtime.wake import WakeLoop
 
         def set_vocabulary(source: Callable[[], Vocabulary]) -> None:
             holder.source = source
@@ -233,8 +234,8 @@ def build_speaker(
     if not settings.mute:
         speakers.append(_loudspeaker(settings, script, sink, fixed))
     if save_dir is not None:
-        from voice_assistant.adapters.playback import NullPlayer
-        from voice_assistant.speaker_choice import open_speaker
+        from voice_assistant.adapters.audio.playback import NullPlayer
+        from voice_assistant.speech.speaker_choice import open_speaker
 
         speakers.append(
             _guarded(
@@ -262,13 +263,13 @@ def _guarded(speaker: Speaker, script: DialogScript, sink: TurnSink) -> Speaker:
 
 
 def _natural_voice_notice(script: DialogScript) -> str:
-    from voice_assistant.speaker_choice import DEFAULT_NOTICE
+    from voice_assistant.speech.speaker_choice import DEFAULT_NOTICE
 
     return script.device_messages.get("natural_voice_failed", DEFAULT_NOTICE)
 
 
 def _template_matcher(templates: Iterable[str]) -> Callable[[str], bool]:
-    from voice_assistant.adapters.tts_piper import template_matcher
+    from voice_assistant.adapters.piper.tts_piper import template_matcher
 
     return template_matcher(templates)
 
@@ -281,7 +282,7 @@ def _loudspeaker(
 ) -> Speaker:
     template = script.device_messages["no_speaker"]
     try:
-        from voice_assistant.speaker_choice import open_speaker
+        from voice_assistant.speech.speaker_choice import open_speaker
 
         speaker = open_speaker(
             settings.tts,
@@ -316,10 +317,10 @@ def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Backg
 
 def wake_recognizer(recognizer: Recognizer, phrase: str) -> Recognizer:
     """``recognizer`` behind the wake phrase's cheap passes (see ``wake.GatedRecognizer``)."""
-    from voice_assistant.wake import GatedRecognizer, WakeGate, wake_vocabulary
+    from voice_assistant.runtime.wake import GatedRecognizer, WakeGate, wake_vocabulary
 
     try:
-        from voice_assistant.adapters.asr_pocketsphinx import PocketsphinxRecognizer
+        from voice_assistant.adapters.pocketsphinx.asr_pocketsphinx import PocketsphinxRecognizer
 
         first_pass: PocketsphinxRecognizer | None = PocketsphinxRecognizer()
     except (ImportError, AssistantError) as exc:  # then the recogniser proper decides alone
@@ -336,7 +337,7 @@ def _clip_transcriber(
 
     Why that recogniser is missing was already said once (the loader's notice).
     """
-    from voice_assistant.listener import transcribe_clip
+    from voice_assistant.hearing.listener import transcribe_clip
 
     def transcribe(pcm: bytes, vocabulary: Vocabulary) -> Transcript | Silence:
         try:
@@ -362,8 +363,8 @@ def _start_microphone(
     ``typing_fallback`` False (always-on with nobody at a keyboard): the message says the
     assistant stops so its service manager can retry, instead of offering to type.
     """
-    from voice_assistant.adapters.mic import MicrophoneSource
-    from voice_assistant.listener import VoiceListener
+    from voice_assistant.adapters.audio.mic import MicrophoneSource
+    from voice_assistant.hearing.listener import VoiceListener
 
     template = script.device_messages["microphone_failed"]
 
@@ -410,7 +411,7 @@ def _on_terminal() -> bool:
 
 
 def _start_text_input(inbox: queue.Queue[object], script: DialogScript) -> None:
-    from voice_assistant.adapters.console import ConsoleInput
+    from voice_assistant.adapters.text.console import ConsoleInput
 
     if sys.stdin is None or sys.stdin.closed:
         inbox.put(InputClosed())

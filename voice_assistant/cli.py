@@ -21,10 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from voice_assistant import __version__, paths
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
-from voice_assistant.config import Settings, merge_overrides
-from voice_assistant.config_file import choose_config_path, load_settings
-from voice_assistant.engines import ENGINE_CHOICES, SPEAKER_NAMES, engines_help, speakers_help
 from voice_assistant.errors import AssistantError, ConfigError
+from voice_assistant.settings.config import Settings, merge_overrides
+from voice_assistant.settings.config_file import choose_config_path, load_settings
+from voice_assistant.speech.engines import (
+    ENGINE_CHOICES,
+    SPEAKER_NAMES,
+    engines_help,
+    speakers_help,
+)
 
 if TYPE_CHECKING:
     from voice_assistant.app import RunOptions
@@ -235,8 +240,8 @@ def _positive_int(text: str) -> int:
 
 def _clip_argument(text: str) -> str:
     """``--audio-in`` FILE or FILE@SECONDS; a bad time stops here (exit 2), not mid-session."""
-    from voice_assistant.listener import parse_clip_argument
-    from voice_assistant.timing_marks import BadTimeMark
+    from voice_assistant.hearing.listener import parse_clip_argument
+    from voice_assistant.hearing.timing_marks import BadTimeMark
 
     try:
         parse_clip_argument(text)
@@ -247,8 +252,8 @@ def _clip_argument(text: str) -> str:
 
 def build_models_parser(models_dir: Path) -> argparse.ArgumentParser:
     """``heat-or-ice models``'s own parser (its help and errors name ``heat-or-ice models``)."""
-    from voice_assistant.adapters.asr_vosk import DEFAULT_MODEL_NAME
-    from voice_assistant.models_download import WHISPER
+    from voice_assistant.adapters.vosk.asr_vosk import DEFAULT_MODEL_NAME
+    from voice_assistant.install.models_download import WHISPER
 
     parser = argparse.ArgumentParser(
         prog="heat-or-ice models", description="Download and list speech models."
@@ -349,7 +354,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 def _started(args: argparse.Namespace, *, report: bool = True) -> Settings:
     """Settings for a command that uses the data folder, whose log file starts here."""
-    from voice_assistant.data_folder import log_to_file
+    from voice_assistant.runtime.data_folder import log_to_file
 
     settings = build_settings(args, report=report)
     log_to_file(settings.data_dir, settings.log_level)
@@ -396,7 +401,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from voice_assistant.streams import guard_standard_streams
+    from voice_assistant.runtime.streams import guard_standard_streams
 
     guard_standard_streams()  # a closed or broken stdout/stderr stops printing only
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -66,9 +66,9 @@ class Recognizer(Protocol):
 
 if TYPE_CHECKING:
     from voice_assistant.events import TimerEvent
-    from voice_assistant.session.journal_queries import InterruptedSession
+    from voice_assistant.session.journal.journal_queries import InterruptedSession
     from voice_assistant.session.plans import Plan
-    from voice_assistant.session.timer_state import TimerSnapshot
+    from voice_assistant.session.timer.timer_state import TimerSnapshot
 
 
 class JournalPort(Protocol):

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice_assistant.adapters.wav import read_wav, write_wav
+from voice_assistant.adapters.audio.wav import read_wav, write_wav
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.ports import Recognizer
 
@@ -104,13 +104,13 @@ def spoken_conversation(
     from voice_assistant.clock import FakeClock
     from voice_assistant.dialog.states import CONFIRMING
     from voice_assistant.events import AudioClip, InputClosed
-    from voice_assistant.listener import transcribe_clip
-    from voice_assistant.output import MemorySink
+    from voice_assistant.hearing.listener import transcribe_clip
     from voice_assistant.paths import dialogs_dir
-    from voice_assistant.session.journal import Journal
+    from voice_assistant.runtime.output import MemorySink
+    from voice_assistant.session.journal.journal import Journal
+    from voice_assistant.session.journal.safe_journal import SafeJournal
     from voice_assistant.session.plans import load_session_config
-    from voice_assistant.session.safe_journal import SafeJournal
-    from voice_assistant.speakers import RecordingSpeaker
+    from voice_assistant.speech.speakers import RecordingSpeaker
 
     config = load_session_config(Path(script.source or dialogs_dir()) / "session.yaml")
     sink = MemorySink()

@@ -6,7 +6,7 @@ from voice_assistant.commands import EXIT_OK
 
 
 def run() -> int:
-    from voice_assistant.adapters.devices import list_devices
+    from voice_assistant.adapters.audio.devices import list_devices
 
     print(list_devices())
     return EXIT_OK

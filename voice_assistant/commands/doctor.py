@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from voice_assistant import paths
-from voice_assistant.config import Settings
+from voice_assistant.settings.config import Settings
 
 
 def run(settings: Settings, config_flag: Path | None, dialogs: Path | None) -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from voice_assistant import paths
 from voice_assistant.commands import EXIT_OK
-from voice_assistant.config import Settings
+from voice_assistant.settings.config import Settings
 
 
 def run(settings: Settings, limit: int) -> int:
     from voice_assistant.session.history import format_history
-    from voice_assistant.session.journal import open_journal_readonly
+    from voice_assistant.session.journal.journal import open_journal_readonly
     from voice_assistant.session.plans import load_session_config
 
     config = load_session_config(paths.dialogs_dir() / "session.yaml")

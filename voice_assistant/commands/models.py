@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_assistant.adapters import whisper_model
-from voice_assistant.adapters.asr_vosk import ENV_MODEL_PATH, find_vosk_model, model_problems
+from voice_assistant.adapters.vosk.asr_vosk import ENV_MODEL_PATH, find_vosk_model, model_problems
+from voice_assistant.adapters.whisper import whisper_model
 from voice_assistant.errors import AssistantError
-from voice_assistant.models_download import (
+from voice_assistant.install.models_download import (
     DEFAULT_SHA256,
     DEFAULT_URL,
     WHISPER,

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from voice_assistant.adapters.wav import read_wav
-from voice_assistant.config import Settings
+from voice_assistant.adapters.audio.wav import read_wav
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import Vocabulary
 from voice_assistant.ports import Recognizer
+from voice_assistant.settings.config import Settings
 
 # Without --choices: the answers of a yes/no question plus the global commands
 # that are always active (bench/recognition.py measures these same phrases).
@@ -70,8 +70,8 @@ def run(settings: Settings, files: Sequence[Path], choices: str | None) -> int:
 
     ``choices`` is the ``--choices`` text: phrases separated by "|".
     """
-    from voice_assistant import engines
     from voice_assistant.app import engine_context
+    from voice_assistant.speech import engines
 
     phrases = [c.strip() for c in choices.split("|") if c.strip()] if choices else None
     recognizer, choice = engines.open_recognizer(engine_context(settings))

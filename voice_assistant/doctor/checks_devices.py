@@ -14,18 +14,18 @@ from typing import Literal
 
 import numpy as np
 
-from voice_assistant.adapters.devices import Kind
-from voice_assistant.adapters.mic import SAMPLE_RATE as MIC_RATE
-from voice_assistant.adapters.mic import MicrophoneSource, StreamFactory
-from voice_assistant.adapters.playback import NullPlayer, Player
-from voice_assistant.adapters.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
-from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
-from voice_assistant.config import Settings
+from voice_assistant.adapters.audio.devices import Kind
+from voice_assistant.adapters.audio.mic import SAMPLE_RATE as MIC_RATE
+from voice_assistant.adapters.audio.mic import MicrophoneSource, StreamFactory
+from voice_assistant.adapters.audio.playback import NullPlayer, Player
+from voice_assistant.adapters.espeak.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
+from voice_assistant.adapters.espeak.tts_pyttsx3 import EspeakRenderer
 from voice_assistant.doctor.check import Check
-from voice_assistant.engines import DEFAULT_SPEAKER
 from voice_assistant.errors import AudioDeviceError
 from voice_assistant.ports import Speaker
-from voice_assistant.speaker_choice import describe, open_speaker
+from voice_assistant.settings.config import Settings
+from voice_assistant.speech.engines import DEFAULT_SPEAKER
+from voice_assistant.speech.speaker_choice import describe, open_speaker
 
 Verdict = Literal["silent", "quiet", "fine", "clipping"]
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from voice_assistant import engines
-from voice_assistant.adapters.mic import SAMPLE_RATE as MIC_RATE
-from voice_assistant.adapters.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
-from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer
-from voice_assistant.adapters.whisper_model import MODEL_NAME as WHISPER_MODEL_NAME
+from voice_assistant.adapters.audio.mic import SAMPLE_RATE as MIC_RATE
+from voice_assistant.adapters.espeak.tts_pyttsx3 import SAMPLE_RATE as TTS_RATE
+from voice_assistant.adapters.espeak.tts_pyttsx3 import EspeakRenderer
+from voice_assistant.adapters.whisper.whisper_model import MODEL_NAME as WHISPER_MODEL_NAME
 from voice_assistant.doctor.check import Check
 from voice_assistant.errors import AssistantError
 from voice_assistant.events import Vocabulary
+from voice_assistant.speech import engines
 
 TEST_WORD = "yes"
 TEST_VOCABULARY = Vocabulary(("yes", "no"))

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from voice_assistant.config_file import EXAMPLE_FILE, choose_config_path, load_settings
 from voice_assistant.doctor.check import Check
 from voice_assistant.doctor.deps import MIN_FREE_BYTES
 from voice_assistant.errors import AssistantError
+from voice_assistant.settings.config_file import EXAMPLE_FILE, choose_config_path, load_settings
 
 
 def check_settings(config_flag: Path | str | None, environ: Mapping[str, str]) -> Check:
@@ -61,7 +61,7 @@ def check_dialogs(directory: Path) -> Check:
 
 def check_journal(data_dir: Path, dialogs_dir: Path, now: float) -> Check:
     """The journal opens (creating the folder if needed) and can be written."""
-    from voice_assistant.session.journal import open_journal
+    from voice_assistant.session.journal.journal import open_journal
     from voice_assistant.session.plans import load_session_config
 
     name = "Journal"

@@ -13,15 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice_assistant import engines, paths
-from voice_assistant.adapters.devices import Kind, query_devices, resolve_device
-from voice_assistant.adapters.mic import StreamFactory
-from voice_assistant.adapters.playback import Player, SoundDevicePlayer
-from voice_assistant.adapters.tts_pyttsx3 import EspeakRenderer, default_renderer
-from voice_assistant.adapters.whisper_model import packaged_model_dir
-from voice_assistant.config import Settings
+from voice_assistant import paths
+from voice_assistant.adapters.audio.devices import Kind, query_devices, resolve_device
+from voice_assistant.adapters.audio.mic import StreamFactory
+from voice_assistant.adapters.audio.playback import Player, SoundDevicePlayer
+from voice_assistant.adapters.espeak.tts_pyttsx3 import EspeakRenderer, default_renderer
+from voice_assistant.adapters.whisper.whisper_model import packaged_model_dir
 from voice_assistant.ports import Speaker
-from voice_assistant.speaker_choice import open_speaker
+from voice_assistant.settings.config import Settings
+from voice_assistant.speech import engines
+from voice_assistant.speech.speaker_choice import open_speaker
 
 log = logging.getLogger(__name__)
 

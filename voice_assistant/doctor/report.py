@@ -10,8 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from voice_assistant import engines, paths
-from voice_assistant.config import Settings
+from voice_assistant import paths
 from voice_assistant.doctor.check import INDENT, Check, guarded
 from voice_assistant.doctor.checks_devices import check_microphone, check_speaker, check_tts
 from voice_assistant.doctor.checks_engine import check_recognition
@@ -23,6 +22,8 @@ from voice_assistant.doctor.checks_storage import (
 )
 from voice_assistant.doctor.deps import DoctorDeps
 from voice_assistant.errors import AssistantError
+from voice_assistant.settings.config import Settings
+from voice_assistant.speech import engines
 
 EXIT_OK = 0
 EXIT_MISSING = 1

@@ -4,8 +4,8 @@ The timer is pure (``now`` is always passed in); the journal is the only I/O her
 """
 
 from voice_assistant.session.history import format_history
-from voice_assistant.session.journal import Journal, default_data_dir, open_journal
-from voice_assistant.session.journal_queries import HistoryRow, InterruptedSession
+from voice_assistant.session.journal.journal import Journal, default_data_dir, open_journal
+from voice_assistant.session.journal.journal_queries import HistoryRow, InterruptedSession
 from voice_assistant.session.plans import (
     MinutesCheck,
     Phase,
@@ -13,8 +13,8 @@ from voice_assistant.session.plans import (
     SessionConfig,
     load_session_config,
 )
-from voice_assistant.session.timer import SessionTimer
-from voice_assistant.session.timer_state import (
+from voice_assistant.session.timer.timer import SessionTimer
+from voice_assistant.session.timer.timer_state import (
     PhaseRecord,
     Status,
     TimerSnapshot,

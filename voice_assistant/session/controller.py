@@ -17,8 +17,8 @@ from voice_assistant.dialog.understanding import Context, understand
 from voice_assistant.events import Recommendation, TimerEvent, Transcript, Turn, Vocabulary
 from voice_assistant.ports import Clock, JournalPort
 from voice_assistant.session.plans import SessionConfig
-from voice_assistant.session.timer import SessionTimer
-from voice_assistant.session.timer_state import Status
+from voice_assistant.session.timer.timer import SessionTimer
+from voice_assistant.session.timer.timer_state import Status
 
 # Answer names (answers.yaml) understood during a session. Each counts only as
 # the whole reply (polite words aside); "done" also by the pack-off phrases in

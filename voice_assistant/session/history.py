@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from voice_assistant.session.journal_queries import HistoryRow
+from voice_assistant.session.journal.journal_queries import HistoryRow
 from voice_assistant.session.plans import SessionConfig, load_session_config
 
 

@@ -1,0 +1,1 @@
+"""Sound devices and files: microphone (PortAudio threads), playback, earcons, WAV (I/O)."""

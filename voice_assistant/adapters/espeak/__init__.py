@@ -1,0 +1,1 @@
+"""The standard voice: espeak-ng through pyttsx3, rendered and played (owns a thread)."""

@@ -1,0 +1,1 @@
+"""The pocketsphinx recogniser and its language model (I/O: loads its model)."""

@@ -1,0 +1,1 @@
+"""The optional vosk (Kaldi) recogniser (I/O: loads a model folder)."""

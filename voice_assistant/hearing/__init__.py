@@ -1,0 +1,1 @@
+"""From input to transcripts: cutting and @SECONDS marks (pure), the listener (owns a thread)."""

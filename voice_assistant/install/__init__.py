@@ -1,0 +1,1 @@
+"""Speech model downloads: resumable fetch, checked unpack, install (network and disk I/O)."""

@@ -1,0 +1,1 @@
+"""Settings: each choice and its check, and the settings file (pure values; reads one file)."""

@@ -1,0 +1,1 @@
+"""Speech engines: registry, opening them (recogniser on its own thread), hardware-free speakers."""
