@@ -342,6 +342,10 @@ class PocketsphinxRecognizer:
         return self.transcript(self.decide(audio, vocabulary))
 
     def transcript(self, decision: Decision) -> Transcript:
-        """``decision`` for the dialog, with this engine's verdict on its confidence."""
+        """``decision`` for the dialog, with this engine's verdict on its confidence.
+
+        Nothing heard is nothing to read back: an empty transcript is ``sure``.
+        """
         confidence = round(decision.confidence, 4)
-        return Transcript(decision.text, confidence, "audio", confidence >= self.low_confidence)
+        sure = not decision.text or confidence >= self.low_confidence
+        return Transcript(decision.text, confidence, "audio", sure)

@@ -134,7 +134,9 @@ class WhisperRecognizer:
                          generated noise that passes the level check: <= 0.23,
                          loud fan-band noise up to 0.61 (the level check catches it).
     ``max_forms``        at most this many forms are scored (each is a decoder
-                         batch row; 16 rows cost little more than 8 here).
+                         batch row; 16 rows cost little more than 8 here). 12
+                         left espeak en-us+f3 "exercise" at 175 wpm unscored
+                         behind " I am not ..." forms in float32.
     ``expand_rounds``, ``max_prefixes``: rounds of reading the distribution
                          after first words shared by several of the best
                          forms, and how many such words per round (one batch).
@@ -169,7 +171,7 @@ class WhisperRecognizer:
         min_frames: int = 200,
         free_tokens: int = 4,
         free_tokens_per_s: float = 4.0,
-        max_forms: int = 12,
+        max_forms: int = 16,
         expand_rounds: int = 2,
         max_prefixes: int = 6,
     ) -> None:
@@ -331,6 +333,10 @@ class WhisperRecognizer:
         return self.transcript(self.decide(audio, vocabulary))
 
     def transcript(self, decision: Decision) -> Transcript:
-        """``decision`` for the dialog, with this engine's verdict on its confidence."""
+        """``decision`` for the dialog, with this engine's verdict on its confidence.
+
+        Nothing heard is nothing to read back: an empty transcript is ``sure``.
+        """
         confidence = round(decision.confidence, 4)
-        return Transcript(decision.text, confidence, "audio", confidence >= self.low_confidence)
+        sure = not decision.text or confidence >= self.low_confidence
+        return Transcript(decision.text, confidence, "audio", sure)

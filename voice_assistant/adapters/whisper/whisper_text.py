@@ -99,8 +99,9 @@ def with_digits(words: Sequence[str]) -> list[str]:
     return out
 
 
-LEADING_FILLERS = frozenset({"and", "so", "um", "uh", "er", "erm", "oh", "well"})
-"""Words Whisper often puts before a short answer ("And not really.", "So, yes.")."""
+LEADING_FILLERS = frozenset({"and", "so", "um", "uh", "er", "erm", "oh", "well", "actually"})
+"""Words Whisper often puts before a short answer ("And not really.", "So, yes.", "Actually,
+I do not know."): they carry no answer of their own."""
 
 
 def without_leading_fillers(spoken: str) -> str:
