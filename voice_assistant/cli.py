@@ -12,6 +12,7 @@ possible) with exit code 1 or 2 — never as a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
 import sys
@@ -400,6 +401,38 @@ def _run_doctor(args: argparse.Namespace) -> int:
     return doctor.run(_started(args, report=False), args.config, args.dialogs)
 
 
+def _long_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every ``--name`` the parser and its commands accept."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(option for option in action.option_strings if option.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _long_options(child)
+    return found
+
+
+def misspelt_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """A one-line message naming the first unknown ``--option``, with the nearest known one.
+
+    argparse alone blames the option's value ("argument COMMAND: invalid choice:
+    '60'" for ``--clock-sped 60``) and prints a long usage block.
+    """
+    known = _long_options(parser)
+    for word in argv:
+        if word == "--":
+            break
+        name = word.split("=", 1)[0]
+        if not name.startswith("--") or name in known:
+            continue
+        if any(option.startswith(name) for option in known):
+            continue  # an abbreviation argparse accepts or reports itself
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f" Did you mean {near[0]}?" if near else ""
+        return f"heat-or-ice: there is no option {name}.{hint} (heat-or-ice --help lists them.)"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from voice_assistant.runtime.streams import guard_standard_streams
 
@@ -408,6 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["models"]:  # its own parser, so "models --help" is that parser's help
         return main_models(argv[1:] or ["--help"], models_dir=paths.models_dir())
     parser = build_parser()
+    typo = misspelt_option(parser, argv)
+    if typo is not None:
+        print(typo, file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     if args.command is None and args.text and args.audio_in:
         parser.error("--text and --audio-in both give the answers: use one of them")

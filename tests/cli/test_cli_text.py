@@ -123,3 +123,26 @@ def test_wake_mode_waits_for_the_phrase_between_conversations() -> None:
     assert states.count("greeting") == 2
     assert "Waiting quietly" in result.stderr
     assert turns[-1]["state"] == "done"
+
+
+def test_a_misspelt_flag_is_named_with_the_one_meant() -> None:
+    result = run_cli("--clock-sped", "60", "--text")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "heat-or-ice: there is no option --clock-sped. Did you mean --clock-speed? "
+        "(heat-or-ice --help lists them.)"
+    )
+    result = run_cli("history", "--limt", "3")
+    assert result.returncode == 2 and "Did you mean --limit?" in result.stderr
+    result = run_cli("--frobnicate")
+    assert result.returncode == 2 and "Did you mean" not in result.stderr
+    assert "usage:" not in result.stderr
+
+
+def test_real_flags_and_abbreviations_still_parse() -> None:
+    from voice_assistant.cli import build_parser, misspelt_option
+
+    parser = build_parser()
+    assert misspelt_option(parser, ["--clock-speed", "60", "--text"]) is None
+    assert misspelt_option(parser, ["--clock-spe", "60"]) is None  # argparse's own prefixes
+    assert misspelt_option(parser, ["--text", "--", "--clock-sped"]) is None
