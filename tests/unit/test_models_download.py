@@ -274,6 +274,7 @@ def test_no_network_is_a_clear_error(tmp_path: Path) -> None:
         download_model(f"http://127.0.0.1:9/{NAME}.zip", None, tmp_path, progress=False)
     assert "Could not download from 127.0.0.1:9" in str(err.value)
     assert "internet connection" in str(err.value)
+    assert "fetch the zip on another computer" in str(err.value)  # the vosk advice
     assert not (tmp_path / NAME).exists()
 
 
@@ -540,5 +541,9 @@ def test_whisper_download_from_a_dead_address_says_so(
         ["download", "whisper-tiny.en", "--url", "http://127.0.0.1:9/x", "--dest", str(tmp_path)]
     )
     assert code == 1
-    assert "Error:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Error:" in err
+    # Whisper's own advice, never the vosk zip instructions
+    assert "heat-or-ice brings Whisper tiny.en with it" in err and "bash setup.sh run" in err
+    assert "zip" not in err and "alphacephei" not in err
     assert not (tmp_path / "whisper-tiny.en").exists()

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from voice_assistant.adapters.vosk.asr_vosk import DEFAULT_MODEL_NAME, MODELS_PAGE
 from voice_assistant.errors import ModelDownloadError
 
 _CHUNK = 64 * 1024
@@ -36,8 +35,8 @@ def normalize_url(url: str) -> str:
         local = Path(url).expanduser()
         if not local.is_file():
             raise ModelDownloadError(
-                f"There is no file at {local}. Give the path of the downloaded model zip, "
-                f"or leave out --url to download {DEFAULT_MODEL_NAME}."
+                f"There is no file at {local}. Give the path of the downloaded model file, "
+                "or leave out --url to download the model from its usual address."
             )
         return local.resolve().as_uri()
     raise ModelDownloadError(
@@ -89,26 +88,28 @@ def _open(url: str, start: int, timeout: float) -> Any:
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
-def _network_error(url: str, exc: BaseException) -> ModelDownloadError:
+def _network_error(url: str, exc: BaseException, by_hand: str) -> ModelDownloadError:
+    """The error for a failed download; ``by_hand`` says how to get this model without it."""
     host = urllib.parse.urlparse(url).netloc or url
     if isinstance(exc, urllib.error.HTTPError):
         return ModelDownloadError(
-            f"The server answered {exc.code} {exc.reason} for {url}. Check the address, "
-            f"or download the model by hand from {MODELS_PAGE} and unzip it into models/."
+            f"The server answered {exc.code} {exc.reason} for {url}. Check the address. {by_hand}"
         )
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     if urllib.parse.urlparse(url).scheme == "file":
         return ModelDownloadError(f"Cannot read the model zip {url} ({reason}).")
     return ModelDownloadError(
         f"Could not download from {host} ({reason}). Check the internet connection and "
-        "run the command again (it resumes where it stopped). Without internet, fetch "
-        f"the zip on another computer from {MODELS_PAGE} and run: "
-        "heat-or-ice models download --url PATH/TO/THE.zip"
+        f"run the command again (it resumes where it stopped). {by_hand}"
     )
 
 
-def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str) -> None:
-    """Download ``url`` into ``part``, resuming from what is already there."""
+def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str, by_hand: str) -> None:
+    """Download ``url`` into ``part``, resuming from what is already there.
+
+    ``by_hand`` is the installer's own advice for getting the model without this
+    download (each model has its own), told with every network error.
+    """
     start = part.stat().st_size if part.exists() else 0
     try:
         response_cm = _open(url, start, timeout)
@@ -117,9 +118,9 @@ def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str) ->
             exc.close()
             return
         exc.close()
-        raise _network_error(url, exc) from exc
+        raise _network_error(url, exc, by_hand) from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise _network_error(url, exc) from exc
+        raise _network_error(url, exc, by_hand) from exc
     with response_cm as response:
         status = getattr(response, "status", 200) or 200
         resumed = start > 0 and status == 206
@@ -140,15 +141,16 @@ def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str) ->
             if exc.errno == errno.ENOSPC:
                 part.unlink(missing_ok=True)
                 raise disk_full(part.parent, total) from exc
-            raise _network_error(url, exc) from exc
+            raise _network_error(url, exc, by_hand) from exc
         except http.client.HTTPException as exc:  # IncompleteRead: closed mid-way
-            raise _network_error(url, exc) from exc
+            raise _network_error(url, exc, by_hand) from exc
         finally:
             bar.close()
         if length is not None and copied < length:
             raise _network_error(
                 url,
                 ConnectionError(f"the connection closed after {start + copied} of {total} bytes"),
+                by_hand,
             )
 
 

