@@ -253,6 +253,25 @@ def test_recognizer_hears_the_synthetic_yes(tmp_path: Path) -> None:
     assert vocabulary.phrases == ("yes", "no")
 
 
+def test_pocketsphinx_chosen_by_hand_never_says_to_reinstall_for_whisper(tmp_path: Path) -> None:
+    from voice_assistant.adapters.whisper import whisper_model
+
+    package = whisper_model.packaged_model_dir()
+    if package is None:
+        pytest.skip("the Whisper model package is not installed")
+    chosen = EngineContext(engine="pocketsphinx", models_dir=tmp_path, whisper_package_dir=package)
+    check = check_recognition(chosen, lambda e, m: FakeRecognizer("yes"), EspeakRenderer)
+    assert "In use: pocketsphinx" in check.message
+    assert "Whisper, the default, is installed and working" in check.message
+    assert "reinstall" not in check.message
+    without = check_recognition(
+        no_whisper(tmp_path, engine="pocketsphinx"),
+        lambda e, m: FakeRecognizer("yes"),
+        EspeakRenderer,
+    )
+    assert "reinstall heat-or-ice to get Whisper back" in without.message
+
+
 def test_recognizer_mishearing_is_a_warning(tmp_path: Path) -> None:
     check = check_recognition(no_whisper(tmp_path), lambda e, m: FakeRecognizer(""), EspeakRenderer)
     assert check.status == "warning"

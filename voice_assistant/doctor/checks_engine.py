@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -69,10 +70,21 @@ def check_recognition(
                 "are harder to recognise than people, so try it with your own voice."
             )
     if choice.probe.engine == engines.FALLBACK:
-        verdict += (
-            " This small built-in engine often misses accents other than American: "
-            f"reinstall heat-or-ice to get Whisper back (or run `heat-or-ice models download "
-            f"{WHISPER_MODEL_NAME}`)."
-        )
+        verdict += " " + _fallback_advice(context)
     message = " ".join([verdict, *choice.notes])
     return Check(name, "warning" if warning else "ok", True, message)
+
+
+def _fallback_advice(context: engines.EngineContext) -> str:
+    """What to say about the small built-in engine: chosen by hand, or because Whisper failed."""
+    accents = "This small built-in engine often misses accents other than American"
+    whisper = engines.engine_named("whisper").probe(replace(context, engine=engines.AUTO))
+    if context.engine == engines.FALLBACK and whisper is not None and whisper.usable:
+        return (
+            f"{accents}; it is in use because it was chosen (--engine or the settings). "
+            "Whisper, the default, is installed and working: leave out the choice to use it."
+        )
+    return (
+        f"{accents}: reinstall heat-or-ice to get Whisper back (or run `heat-or-ice models "
+        f"download {WHISPER_MODEL_NAME}`)."
+    )
