@@ -40,6 +40,7 @@ from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.runtime.assistant import Assistant
 from voice_assistant.runtime.data_folder import Teller, claim_data_folder, open_safe_journal
 from voice_assistant.runtime.output import JsonSink, PlainSink, TurnSink
+from voice_assistant.runtime.trial import Trial
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -64,6 +65,7 @@ class RunOptions:
     audio_in: tuple[str, ...] = ()  # WAV clips (FILE or FILE@SECONDS) as the answers
     save_speech: Path | None = None  # also save every reply as a WAV here
     dialogs: Path | None = None  # dialog folder (None: the shipped dialogs/)
+    trial: Trial | None = None  # a trial run (--try, a fast clock): told at start
 
 
 def load_dialogs(directory: Path | None) -> DialogScript:
@@ -94,6 +96,8 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
     if lock is None:
         return EXIT_MISSING
     tell = Teller(sink, speaker)
+    if options.trial is not None:
+        tell(*options.trial.notice())
     journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
     _install_signal_handlers(inbox)
     transcribe = None

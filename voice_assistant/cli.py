@@ -12,6 +12,7 @@ possible) with exit code 1 or 2 — never as a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import logging
 import os
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from voice_assistant import __version__, paths
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.errors import AssistantError, ConfigError
+from voice_assistant.runtime.trial import TRIAL_SPEED
 from voice_assistant.settings.config import Settings, merge_overrides
 from voice_assistant.settings.config_file import choose_config_path, load_settings
 from voice_assistant.speech.engines import (
@@ -222,6 +224,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="run the session clock N times faster, up to 1000 (demos and tests)",
     )
+    other.add_argument(
+        "--try",
+        dest="trial",
+        action="store_true",
+        help=f"try it out: the clock runs {TRIAL_SPEED:g} times faster and nothing is kept in "
+        "your history (any --clock-speed other than 1 is a trial too)",
+    )
     other.add_argument("--data-dir", help="folder for the session journal and log")
     other.add_argument("--config", type=Path, help="settings file (TOML) to read")
     other.add_argument("--dialogs", type=Path, help=argparse.SUPPRESS)
@@ -368,9 +377,22 @@ def _started(args: argparse.Namespace, *, report: bool = True) -> Settings:
 
 
 def _run_assistant(args: argparse.Namespace) -> int:
+    """The assistant; a trial (``--try``, a fast clock) runs in a folder of its own."""
     from voice_assistant import app
+    from voice_assistant.runtime.data_folder import log_to_file
+    from voice_assistant.runtime.trial import trial_settings
 
-    return app.run_assistant(run_options(args), _started(args))
+    settings, trial = trial_settings(
+        build_settings(args), asked=args.trial, data_dir_given=args.data_dir is not None
+    )
+    log_to_file(settings.data_dir, settings.log_level)
+    log.info("started: assistant%s", " (trial)" if trial else "")
+    options = dataclasses.replace(run_options(args), trial=trial)
+    try:
+        return app.run_assistant(options, settings)
+    finally:
+        if trial is not None:
+            trial.clean_up()
 
 
 def _run_devices(args: argparse.Namespace) -> int:

@@ -146,3 +146,30 @@ def test_signal_mid_session_is_reported_at_the_next_start_once(
 
     third = run_cli("--text", "--mute", "--json", "--data-dir", str(tmp_path), stdin="stop\n")
     assert json_turns(third.stdout)[0]["state"] == "greeting"  # said once, not every start
+
+
+def test_a_fast_clock_is_a_trial_that_leaves_the_real_history_alone(tmp_path: Path) -> None:
+    real = tmp_path / "data"
+    env = {"XDG_DATA_HOME": str(real), "TMPDIR": str(tmp_path)}
+    result = run_cli(
+        "--text", "--mute", "--clock-speed", "400", stdin=ICE + "@1050 done\n", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "This is a trial run: the clock runs 400 times faster" in result.stdout + result.stderr
+    assert "time's up" in result.stdout.lower()
+    assert not list(tmp_path.glob("heat-or-ice-trial-*"))  # the throwaway folder is gone
+    history = run_cli("history", env=env)
+    assert "no sessions" in history.stdout.lower(), history.stdout
+    # so real ice is not refused for the next two hours
+    real_run = run_cli("--text", "--mute", stdin=ICE.removesuffix("start\n"), env=env)
+    assert "You used ice" not in real_run.stdout
+    assert "say no thanks" in real_run.stdout.lower()  # the timer is offered, not refused
+
+
+def test_try_says_so_at_start_and_keeps_a_named_folder(tmp_path: Path) -> None:
+    result = run_cli("--text", "--mute", "--try", "--data-dir", str(tmp_path), stdin="stop\n")
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert "the clock runs 60 times faster" in said
+    assert f"Sessions are written to {tmp_path}" in said
+    assert tmp_path.is_dir()

@@ -173,6 +173,16 @@ def test_loud_microphone_warns_about_clipping() -> None:
 # --- settings -------------------------------------------------------------------------------
 
 
+def test_a_lasting_clock_speed_is_warned_about(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[debug]\nclock_speed = 60\n")
+    check = check_settings(path, {})
+    assert check.status == "warning"
+    assert "clock_speed = 60" in check.message and "every run is a trial" in check.message
+    path.write_text("[debug]\nclock_speed = 1\n")
+    assert check_settings(path, {}).status == "ok"
+
+
 def test_bad_settings_file_names_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('[voice]\nrate = 1000\nloudness = 0.5\n\n[recognition]\nengine = "kaldi"\n')

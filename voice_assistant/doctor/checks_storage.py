@@ -40,6 +40,16 @@ def check_settings(config_flag: Path | str | None, environ: Mapping[str, str]) -
             f"there is no settings file at {path}, so the defaults are used. To change them, "
             f"copy {EXAMPLE_FILE} there and edit it.",
         )
+    speed = result.settings.clock_speed
+    if speed != 1.0:
+        return Check(
+            name,
+            "warning",
+            False,
+            f"{path} sets clock_speed = {speed:g}: every run is a trial, its clock {speed:g} "
+            "times faster than real time and nothing kept in the history. Remove that line "
+            "(or set it to 1) before real use; for a trial, `heat-or-ice --try` is enough.",
+        )
     return Check(name, "ok", False, f"{path} was read without problems.")
 
 
