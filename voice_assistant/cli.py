@@ -141,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.set_defaults(run=_run_history)
 
+    service = sub.add_parser(
+        "service",
+        help="start always-on mode at boot, without anyone logging in (systemd)",
+        description="install: a systemd user unit running `heat-or-ice --wake`, and linger "
+        "so it starts at boot; remove: undo it; show: print the unit. As root, --user NAME "
+        "does it for that account.",
+    )
+    service.add_argument("action", choices=("install", "remove", "show"))
+    service.add_argument("--user", dest="account", metavar="NAME", help="whose service (root)")
+    service.set_defaults(run=_run_service)
+
     doctor = sub.add_parser(
         "doctor",
         help="check microphone, speaker, speech engine, journal, settings",
@@ -415,6 +426,16 @@ def _run_history(args: argparse.Namespace) -> int:
     from voice_assistant.commands import history
 
     return history.run(_started(args), args.limit)
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    from voice_assistant.commands import service
+
+    if args.action == "install":
+        return service.install(args.account)
+    if args.action == "remove":
+        return service.remove(args.account)
+    return service.show(args.account)
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
