@@ -17,11 +17,10 @@ import pytest
 from audio_synth import requires_espeak, synth_pcm, synth_wav
 from support import DIALOGS
 
-from voice_assistant.adapters.audio.wav import read_wav
+from voice_assistant.adapters.audio.wav import is_silence, read_wav
 from voice_assistant.adapters.pocketsphinx.asr_pocketsphinx import (
     Decision,
     PocketsphinxRecognizer,
-    is_silence,
     normalise,
 )
 from voice_assistant.adapters.pocketsphinx.pocketsphinx_lm import arpa_text, background_words

@@ -236,3 +236,19 @@ def frame_levels(pcm: bytes, rate: int = SAMPLE_RATE, frame_s: float = FRAME_S) 
     power = np.mean(samples[: count * size].reshape(count, size) ** 2, axis=1) / 32768.0**2
     levels: np.ndarray = np.maximum(SILENT_DBFS, 10 * np.log10(np.maximum(power, 1e-30)))
     return levels
+
+
+def is_silence(audio: bytes, quiet_dbfs: float, min_contrast_db: float) -> bool:
+    """True when nothing in ``audio`` stands out as speech (every recogniser checks this first).
+
+    Silence = the loudest 30 ms stretch is quieter than ``quiet_dbfs``, or
+    it is less than ``min_contrast_db`` above the clip's own background level
+    (steady noise: fans, hum, hiss, at any volume).
+    """
+    levels = frame_levels(audio)
+    if levels.size < 3:
+        return True
+    smooth = np.convolve(levels, np.ones(3) / 3, mode="valid")  # 30 ms
+    loudest = float(np.max(smooth))
+    floor = float(np.percentile(levels, 10))
+    return loudest < quiet_dbfs or loudest - floor < min_contrast_db

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from voice_assistant.adapters.audio.wav import SAMPLE_RATE, frame_levels
+from voice_assistant.adapters.audio.wav import SAMPLE_RATE, frame_levels, is_silence
 from voice_assistant.adapters.pocketsphinx.pocketsphinx_lm import (
     add_language_model,
     arpa_text,
@@ -73,22 +73,6 @@ class _Search:
 def normalise(phrase: str) -> str:
     """Lower-case words only: what the decoder can output for ``phrase``."""
     return " ".join(_WORD.findall(phrase.lower().replace("\u2019", "'")))
-
-
-def is_silence(audio: bytes, quiet_dbfs: float, min_contrast_db: float) -> bool:
-    """True when nothing in ``audio`` stands out as speech.
-
-    Silence = the loudest 30 ms stretch is quieter than ``quiet_dbfs``, or
-    it is less than ``min_contrast_db`` above the clip's own background level
-    (steady noise: fans, hum, hiss, at any volume).
-    """
-    levels = frame_levels(audio)
-    if levels.size < 3:
-        return True
-    smooth = np.convolve(levels, np.ones(3) / 3, mode="valid")  # 30 ms
-    loudest = float(np.max(smooth))
-    floor = float(np.percentile(levels, 10))
-    return loudest < quiet_dbfs or loudest - floor < min_contrast_db
 
 
 def unexplained_speech_s(

@@ -63,8 +63,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_assistant.adapters.audio.wav import SAMPLE_RATE
-from voice_assistant.adapters.pocketsphinx.asr_pocketsphinx import is_silence
+from voice_assistant.adapters.audio.wav import SAMPLE_RATE, is_silence
 from voice_assistant.adapters.whisper.whisper_judge import Decision, PhraseJudge
 from voice_assistant.adapters.whisper.whisper_phrases import (
     PhraseForm,
