@@ -9,7 +9,6 @@ the always-on wake loop. The other subcommands live in ``voice_assistant/command
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import signal
 import sys
@@ -46,7 +45,6 @@ from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.plans import SessionConfig, load_session_config
 from voice_assistant.settings.config import Settings
 from voice_assistant.speech import engines
-from voice_assistant.speech.engines import EngineContext
 from voice_assistant.speech.recognizer_loader import BackgroundRecognizer, prepare_vocabulary
 from voice_assistant.speech.speakers import FallbackSpeaker, SilentSpeaker, TeeSpeaker
 
@@ -302,20 +300,13 @@ def _loudspeaker(
     return _guarded(speaker, script, sink)
 
 
-def engine_context(settings: Settings) -> EngineContext:
-    """The recogniser choice for these settings on this installation."""
-    return engines.engine_context(
-        settings.engine, settings.vosk_model, os.environ, paths.models_dir()
-    )
-
-
 def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> BackgroundRecognizer:
     """The engine the settings ask for, opened in the background (see ``engines``).
 
     ``notice`` hears, once, about any fallback: a broken Whisper model, a vosk
     model that can't be used, an engine that failed to open.
     """
-    context = engine_context(settings)
+    context = engines.context_for(settings)
     return BackgroundRecognizer(lambda: engines.open_recognizer(context), notice)
 
 

@@ -70,11 +70,10 @@ def run(settings: Settings, files: Sequence[Path], choices: str | None) -> int:
 
     ``choices`` is the ``--choices`` text: phrases separated by "|".
     """
-    from voice_assistant.app import engine_context
     from voice_assistant.speech import engines
 
     phrases = [c.strip() for c in choices.split("|") if c.strip()] if choices else None
-    recognizer, choice = engines.open_recognizer(engine_context(settings))
+    recognizer, choice = engines.open_recognizer(engines.context_for(settings))
     for note in choice.notes:
         print(note, file=sys.stderr)
     return run_recognize(files, phrases, recognizer, sys.stdout)

@@ -24,6 +24,7 @@ from voice_assistant.ports import Recognizer, Speaker
 
 if TYPE_CHECKING:
     from voice_assistant.adapters.audio.playback import Player
+    from voice_assistant.settings.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +335,15 @@ def engine_context(
     from voice_assistant.adapters.whisper.whisper_model import packaged_model_dir
 
     return EngineContext(engine, vosk_model, environ, models_dir, packaged_model_dir())
+
+
+def context_for(settings: Settings) -> EngineContext:
+    """The recogniser choice for these settings on this installation (app, recognize)."""
+    import os
+
+    from voice_assistant import paths
+
+    return engine_context(settings.engine, settings.vosk_model, os.environ, paths.models_dir())
 
 
 def engine_named(name: str) -> RecognizerEngine:
