@@ -155,9 +155,6 @@ def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str, by
 
 
 def sha256_of(path: Path) -> str:
-    """The file's SHA-256 as lower-case hex, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+    """The file's SHA-256 as lower-case hex."""
     with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()

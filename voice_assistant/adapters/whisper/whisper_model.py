@@ -13,12 +13,11 @@ the assistant falls back to the built-in pocketsphinx engine.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from voice_assistant.install.model_fetch import sha256_of
 
 MODEL_NAME = "whisper-tiny.en"
 ENV_MODEL_PATH = "HEAT_OR_ICE_WHISPER_MODEL"
@@ -105,6 +104,11 @@ def model_problems(folder: Path, *, check_sums: bool = True) -> list[str]:
             problems.append(f"{name} is missing")
         elif path.stat().st_size != FILE_SIZES[name]:
             problems.append(f"{name} has the wrong size (damaged or a different model)")
-        elif check_sums and sha256_of(path) != expected:
+        elif check_sums and _sha256_of(path) != expected:
             problems.append(f"{name} does not match its checksum (damaged or changed)")
     return problems
+
+
+def _sha256_of(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
