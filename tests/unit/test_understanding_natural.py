@@ -1492,6 +1492,198 @@ cases(
     ],
 )
 
+# --- seventh batch: the classes of issue 17, written before any change for them -------------
+# (dropped apostrophes, another screen's yes, other people's illnesses, "haven't looked",
+# swelling news at the stiffness question, falls that matter for age or bones, intensifiers)
+SEVENTH = "seventh batch"
+cases(
+    SEVENTH,
+    SADDLE,
+    [
+        ("ive gone numb between my legs", S),
+        ("i cant feel my bum properly since this morning", S),
+        ("its all tingly round my privates", S),
+        ("theres no feeling when i wipe", S),
+        ("nah im fine down there", "no"),
+        ("no thats all normal", "no"),
+        ("i dont know i havent checked", "unsure"),
+        ("hmm hard to say", "unsure"),
+    ],
+)
+cases(
+    SEVENTH,
+    BLADDER,
+    [
+        ("ive not been able to wee", B),
+        ("i cant stop weeing myself", B),
+        ("ive had no control of my bowels today", B),
+        ("when i wee it just wont stop coming", B),
+        ("i havent been since yesterday morning and i need to", B),
+        ("the wee wont come out", B),
+        ("nah waterworks fine", "no"),
+        ("no im going normally", "no"),
+        ("not a bit of it", "no"),
+        ("dunno i havent been yet today", "unsure"),
+    ],
+)
+cases(
+    SEVENTH,
+    LEGS,
+    [
+        ("neither of my legs feels like mine", L),
+        ("both me legs have gone to jelly", L),
+        ("my legs keep buckling under me", L),
+        ("i cant lift either foot properly", L),
+        ("theyre both numb from the knees down", L),
+        ("my legs are fine its just my back", "no"),
+        ("nah all good down there", "no"),
+        ("no they feel normal", "no"),
+        ("one of them feels a bit funny maybe", "unsure"),
+    ],
+)
+cases(
+    SEVENTH,
+    TRAUMA,
+    [
+        ("a car went into the back of us", T),
+        ("im eighty one and i tripped on the rug", T),
+        ("i slipped on the ice and i have osteoporosis", T),
+        ("i take steroid tablets and i had a little fall", T),
+        ("i got tackled at rugby", T),
+        ("no it just came on when i bent over", "no"),
+        ("no nothing like that", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    CHEST,
+    [
+        ("my breathings been funny", C),
+        ("breathing in deep really catches me", C),
+        ("ive got a pain in my chest as well", C),
+        ("i cant get my breath", C),
+        ("no my chest is fine", "no"),
+        ("no im breathing ok", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "fever",
+    [
+        ("ive been boiling hot then freezing", FEVER),
+        ("i feel rotten all over", FEVER),
+        ("my temperatures up", FEVER),
+        ("its absolutely awful", "unclear"),
+        ("the pain is terrible", "unclear"),
+        ("no temperature no", "no"),
+        ("nope feel fine otherwise", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "cancer",
+    [
+        ("ive had breast cancer", CANCER),
+        ("ive lost a stone without trying", CANCER),
+        ("my dad had bowel cancer", "unclear"),
+        ("my mum had cancer not me", "no"),
+        ("no my sister did but i havent", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "night_pain",
+    [
+        ("its worst at night and nothing helps", NIGHT),
+        ("it wakes me up every night even lying still", NIGHT),
+        ("hang on my legs yes both gone weak", L),
+        ("wait yes ive wet myself", B),
+        ("no it eases when i lie down", "no"),
+        ("no resting helps", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "sensation",
+    [
+        ("im diabetic", SENSE),
+        ("i have type two", SENSE),
+        ("ive got neuropathy in my feet", SENSE),
+        ("the skin there feels numb", SENSE),
+        ("no nothing like that", "no"),
+        ("no my circulations fine", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "onset",
+    [
+        ("yesterday evening", "acute"),
+        ("about a fortnight ago", "later"),
+        ("on and off since the summer", "later"),
+        ("a couple of days ago", "acute"),
+        ("its been weeks", "later"),
+        ("i'm eighty and i fell yesterday", T),
+    ],
+)
+cases(
+    SEVENTH,
+    "swelling",
+    [
+        ("i havent looked", "unsure"),
+        ("i havent checked", "unsure"),
+        ("i cant see my back", "unsure"),
+        ("its a bit puffy", "yes"),
+        ("yes its hot to touch", "yes"),
+        ("no it looks normal my wife checked", "no"),
+        ("no swelling no", "no"),
+    ],
+)
+cases(
+    SEVENTH,
+    "stiffness",
+    [
+        ("yeah its really tight", "yes"),
+        ("stiff as a board", "yes"),
+        ("its in spasm", "yes"),
+        ("no not stiff just sore", "no"),
+        ("no i can move fine", "no"),
+        ("its gone puffy and hot", "fix:swelling=yes"),
+    ],
+)
+cases(
+    SEVENTH,
+    "cause",
+    [
+        ("after my pilates class", "exercise"),
+        ("i got out of the car and it just went", "other_cause"),
+        ("i was lifting my grandson", "lifting"),
+        ("picking up a heavy box", "lifting"),
+        ("i bumped it on the door", "injury"),
+        ("no reason it just started", "other_cause"),
+    ],
+)
+cases(
+    SEVENTH,
+    OFFER_TIMER,
+    [
+        ("yes please start it", "start"),
+        ("no im alright thanks", "decline"),
+        ("make it ten minutes", "minutes"),
+        ("sorry say all that one more time", "cmd:repeat"),
+    ],
+)
+cases(
+    SEVENTH,
+    "session",
+    [
+        ("okay okay its off", "done"),
+        ("ive taken the ice away", "done"),
+        ("its on", "unclear"),
+        ("my legs have gone numb", L),
+    ],
+)
+
 
 # --- the harness ---------------------------------------------------------------------------
 
@@ -1578,6 +1770,8 @@ def _unsafe(where: str, expected: str, found: str) -> bool:
         return True  # unsure, yes or unclear taken as no
     if where == "session" and found == "done":
         return True
+    if where == "stiffness" and expected.startswith("fix:swelling") and found == "yes":
+        return True  # swelling news taken as "stiff": heat on a swelling
     return where == "swelling" and expected in ("yes", "unsure") and found == "no"
 
 
@@ -1602,6 +1796,27 @@ KNOWN_MISSES = {
     # "nothing" (no) and "it just came on" (none of those) mean the same, but two
     # different answers in one reply are asked again.
     "nothing really, it just came on",
+    # Seventh batch (untuned: 65/97 right, 5 unsafe; after the concept rules 78/97,
+    # 0 unsafe): still asked again or over-cautious, never unsafe.
+    "nah im fine down there",
+    "i havent been since yesterday morning and i need to",
+    "nah waterworks fine",
+    "not a bit of it",
+    "neither of my legs feels like mine",
+    "i cant lift either foot properly",
+    "no it just came on when i bent over",
+    "i feel rotten all over",
+    "its absolutely awful",
+    "no temperature no",
+    "nope feel fine otherwise",
+    "my mum had cancer not me",
+    "no my sister did but i havent",
+    "no my circulations fine",
+    "on and off since the summer",
+    "i got out of the car and it just went",
+    "i bumped it on the door",
+    "sorry say all that one more time",
+    "its on",
 }
 
 
@@ -1728,3 +1943,65 @@ def test_a_fall_from_a_height_is_heard_even_with_the_verb_misheard(
     for where in (BLADDER, TRAUMA, "onset"):
         assert _at(script, contexts, where, "i feel off a ladder") == T
         assert _at(script, contexts, where, "came down from the roof") == T
+
+
+def test_a_symptom_in_new_words_is_a_part_and_a_change_near_each_other(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    # None of these wordings is listed in dialogs/: the concept is.
+    assert _at(script, contexts, "fever", "my wee just will not start") == B
+    assert _at(script, contexts, SADDLE, "when i breathe in it really catches") == C
+    assert _at(script, contexts, "onset", "both knees feel like jelly") == L
+    # Denied, reassured, or too far apart: not a symptom.
+    assert _at(script, contexts, "fever", "it catches when i breathe") == C
+    assert _at(script, contexts, "fever", "it does not catch when i breathe") != C
+    assert _at(script, contexts, "fever", "my wee does not leak") != B
+    assert _at(script, contexts, CHEST, "my breathing is fine") == "no"
+    assert _at(script, contexts, "fever", "my legs ache from the walk and i feel weak") != L
+
+
+def test_apostrophes_dropped_are_read_as_written(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    for plain, dropped in (
+        ("i've not been able to wee", "ive not been able to wee"),
+        ("i haven't looked", "i havent looked"),
+    ):
+        for where in (BLADDER, "swelling"):
+            assert _at(script, contexts, where, dropped) == _at(script, contexts, where, plain)
+
+
+def test_another_screens_yes_belongs_to_that_screen(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    assert _at(script, contexts, "night_pain", "hang on, my legs, yes, both gone weak") == L
+
+
+def test_a_fall_that_matters_for_age_or_bones_is_an_emergency_at_any_question(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    for where in ("onset", "swelling", "cause"):
+        assert _at(script, contexts, where, "I'm eighty one and I tripped on the rug") == T
+        assert _at(script, contexts, where, "i take steroids and i slipped") == T
+
+
+def test_not_looked_at_the_swelling_question_is_not_sure(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    for text in ("i haven't looked", "I haven't checked", "no i havent checked"):
+        assert _at(script, contexts, "swelling", text) == "unsure", text
+
+
+def test_swelling_news_at_the_stiffness_question_revises_swelling(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    assert _at(script, contexts, "stiffness", "it's gone puffy and hot") == "fix:swelling=yes"
+    assert _at(script, contexts, "stiffness", "yes it's stiff and a bit swollen") == "yes"
+
+
+def test_someone_elses_illness_is_not_the_persons(
+    script: DialogScript, contexts: dict[str, Context]
+) -> None:
+    assert _at(script, contexts, "cancer", "my dad had bowel cancer") == "unclear"
+    assert _at(script, contexts, "cancer", "my dad says i had cancer") == CANCER
+    assert _at(script, contexts, "fever", "my dad had bowel cancer") == "unclear"

@@ -32,6 +32,10 @@ class Screen(_Patterns):
     named: tuple[Pattern, ...] = ()
     own: tuple[Pattern, ...] = ()
     benign: tuple[Pattern, ...] = ()  # at its own question, part of a clear no
+    # A concept: a body part or function and a change to it, near each other and
+    # neither denied ("when I wee it just won't stop", "breathing in deep catches me").
+    parts: tuple[Pattern, ...] = ()
+    changes: tuple[Pattern, ...] = ()
 
 
 class Lexicon(_Patterns):
@@ -42,6 +46,7 @@ class Lexicon(_Patterns):
     hedges: tuple[Pattern, ...] = Field(min_length=1)
     negations: tuple[Pattern, ...] = Field(min_length=1)
     negation_glue: frozenset[str] = frozenset()
+    others: tuple[Pattern, ...] = ()  # "my dad": the symptom after it is not the person's
     spellings: dict[str, str] = Field(default_factory=dict)  # "cannae" -> "cannot"
     clear_no: tuple[Pattern, ...] = Field(min_length=1)
     clear_yes: tuple[Pattern, ...] = ()  # empty: any yes phrase anywhere is a yes

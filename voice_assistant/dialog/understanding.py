@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
-from voice_assistant.dialog.lexicon import Lexicon
+from voice_assistant.dialog.lexicon import Lexicon, Screen
 from voice_assistant.dialog.matching import PhraseMatcher, normalize
 from voice_assistant.dialog.patterns import Pattern, literal_patterns
 
 NEGATION_REACH = 5
+CONCEPT_REACH = 4  # words between a body part and its change: "breathing in deep really catches"
 
 
 # --- results ------------------------------------------------------------------------------
@@ -95,6 +96,9 @@ def understand(
         return UNCLEAR
     if context.kind in ("choice", "onset", "offer"):
         correction = _correction(words, context, lexicon, contexts or {})
+        screen = context.fact is not None and context.fact in lexicon.screens
+        if correction is None and context.kind == "choice" and not screen:
+            correction = _news_for_another_question(words, context, lexicon, contexts or {})
         if correction is not None:
             return correction
     hedged = any(True for _ in _found(words, lexicon.hedges))
@@ -123,7 +127,9 @@ def symptoms(
     # Named symptoms inside a reassurance ("my temperature is normal") do not count.
     reassured = list(_found(words, lexicon.clear_no))
     for fact, screen in lexicon.screens.items():
-        if any(True for _ in _found(words, screen.described)):
+        if any(True for _ in _found(words, screen.described)) or _concept(
+            words, screen, lexicon, reassured
+        ):
             found.append(fact)
             continue
         deniable = list(screen.named) + (list(screen.own) if fact == own_fact else [])
@@ -132,13 +138,42 @@ def symptoms(
             for s, e in _found(words, deniable)
             if not any(a <= s and e <= b for a, b in reassured)
         ]
-        spans = [(s, e) for s, e in hits if _negated(words, s, lexicon)]
+        spans = [
+            (s, e)
+            for s, e in hits
+            if _negated(words, s, lexicon) or _someone_else(words, s, lexicon)
+        ]
         # A hit inside a denied one ("no problems with my BLADDER") is denied too.
         if any(not any(a <= s and e <= b for a, b in spans) for s, e in hits):
             found.append(fact)
         elif hits:
             denied.add(fact)
     return tuple(found), frozenset(denied)
+
+
+def _concept(
+    words: Sequence[str], screen: Screen, lexicon: Lexicon, reassured: Sequence[tuple[int, int]]
+) -> bool:
+    """A part of the body and a change to it within ``CONCEPT_REACH`` words, neither
+    denied nor inside a reassurance: the symptom described in the person's own words."""
+    if not screen.parts or not screen.changes:
+        return False
+
+    def live(hits: Iterator[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [
+            (s, e)
+            for s, e in hits
+            if not _negated(words, s, lexicon) and not any(a <= s and e <= b for a, b in reassured)
+        ]
+
+    parts = live(_found(words, screen.parts))
+    changes = live(_found(words, screen.changes))
+    return any(
+        max(c_start - p_end, p_start - c_end) <= CONCEPT_REACH
+        for p_start, p_end in parts
+        for c_start, c_end in changes
+        if (p_start, p_end) != (c_start, c_end)
+    )
 
 
 def whole_command(
@@ -178,6 +213,16 @@ def _negated(words: Sequence[str], start: int, lexicon: Lexicon) -> bool:
             return True
         if words[at] not in lexicon.negation_glue:
             return False
+    return False
+
+
+def _someone_else(words: Sequence[str], start: int, lexicon: Lexicon) -> bool:
+    """Is the symptom at ``start`` someone else's ("my dad had bowel cancer")?"""
+    for at in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
+        if words[at] in ("i", "me", "myself", "mine"):
+            return False
+        if any(pattern.ends(words, at) for pattern in lexicon.others):
+            return True
     return False
 
 
@@ -240,6 +285,10 @@ def _choice_answer(
 ) -> Understanding:
     names = context.matcher.find(text).names
     distinct = set(names)
+    if distinct == {"no"} and hedged and "unsure" in context.answers:
+        # "I haven't looked", "no, I don't think so": not a clear no (unsure is the
+        # cautious answer: at the swelling question it counts as swelling).
+        return Understanding("answer", name="unsure", hedged=True)
     if len(distinct) == 1:
         return Understanding("answer", name=names[0])
     if "unsure" in distinct or (hedged and not distinct and "unsure" in context.answers):
@@ -280,6 +329,30 @@ def _correction(
                     "correction", name=meaning.name, about=about, text=" ".join(rest)
                 )
     return None
+
+
+def _news_for_another_question(
+    words: Sequence[str], context: Context, lexicon: Lexicon, contexts: Mapping[str, Context]
+) -> Understanding | None:
+    """ "It's gone puffy and hot" at the stiffness question: swelling news, not "stiff".
+
+    A reply naming another question's topic (not denied) and none of its own
+    revises that question, as a correction without the word "actually" would.
+    """
+    if any(True for _ in _found(words, lexicon.topics.get(context.question, ()))):
+        return None
+    about = _topic(words, lexicon, contexts)
+    if about is None or about == context.question or about not in contexts:
+        return None
+    if not {"yes", "no"} <= set(contexts[about].answers):
+        return None  # only yes/no questions (swelling, stiffness): "it just started" is no onset
+    hits = list(_found(words, lexicon.topics[about]))
+    if all(_negated(words, start, lexicon) for start, _ in hits):
+        return None
+    meaning = understand(" ".join(words), replace(contexts[about], previous=None), lexicon)
+    if meaning.kind != "answer":
+        return None
+    return Understanding("correction", name=meaning.name, about=about, text=" ".join(words))
 
 
 def _topic(words: Sequence[str], lexicon: Lexicon, contexts: Mapping[str, Context]) -> str | None:
