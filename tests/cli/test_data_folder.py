@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import DIALOGS, REPO, SCREEN_CLEAR, run_cli
+from support import DIALOGS, REPO, SCREEN_CLEAR, run_cli, spoken_names
 from test_cli_session import read_until, start_session
 
 from voice_assistant.runtime.lock import LOCK_FILE, AlreadyRunning, DataFolderLock
@@ -52,7 +52,7 @@ def test_second_start_on_a_busy_folder_says_so_and_leaves_the_journal_alone(
         )
         assert second.returncode == 1
         assert message in second.stderr  # printed
-        spoken = sorted(p.name for p in wav.glob("*.wav"))
+        spoken = spoken_names(wav)
         assert len(spoken) == 1 and "heat-or-ice-is-already-running" in spoken[0]  # and spoken
         assert "Traceback" not in second.stderr
         after = _journal_state(tmp_path)
