@@ -20,6 +20,7 @@ journal_queries.py (reads), gaps.py (the gap rule and its words).
 
 from __future__ import annotations
 
+import time
 from datetime import tzinfo
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def open_journal(
     journal = Journal(conn, path, config, tz, boot)
     if damage is not None:
         journal.warnings.append(damage)
+    journal.warnings.extend(journal.check_rows(time.time()))
     return journal
 
 
