@@ -206,3 +206,11 @@ def test_a_phrase_cache_in_someone_elses_folder_is_not_used(
     assert not cache.seen_before(key)
     assert cache.get(key) is None
     assert list(folder.iterdir()) == []
+
+
+def test_the_systemd_unit_keeps_the_dialog_out_of_the_system_journal() -> None:
+    """F24: the unit sent stdout (every sentence said, the advice too) to the journal."""
+    unit = Path(__file__).resolve().parents[2] / "contrib" / "heat-or-ice.service"
+    lines = unit.read_text(encoding="utf-8").splitlines()
+    assert "StandardOutput=null" in lines
+    assert "StandardError=journal" in lines  # problems with the program itself only
