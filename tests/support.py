@@ -134,3 +134,11 @@ def whisper_or_skip() -> Recognizer:
     if choice.probe.engine != "whisper":
         pytest.skip(f"Whisper is not installed here: {' '.join(choice.notes)}")
     return engines.open_engine("whisper", choice.probe.model)
+
+
+def spoken_names(folder: Path) -> list[str]:
+    """What --save-speech saved, as "NNN-first-words-said.wav" (read from the folder's
+    private said.txt: the files themselves have neutral names)."""
+    from voice_assistant.adapters.audio.saved_speech import saved_texts, slug
+
+    return [f"{name[:-4]}-{slug(text)}.wav" for name, text in saved_texts(folder)]

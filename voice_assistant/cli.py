@@ -398,6 +398,7 @@ def _run_assistant(args: argparse.Namespace) -> int:
     )
     log_to_file(settings.data_dir, settings.log_level)
     log.info("started: assistant%s", " (trial)" if trial else "")
+    log.debug("settings: %s", settings)
     options = dataclasses.replace(run_options(args), trial=trial)
     try:
         return app.run_assistant(options, settings)

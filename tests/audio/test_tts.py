@@ -7,6 +7,7 @@ content, run it back through pocketsphinx's full English language model.
 from __future__ import annotations
 
 import shutil
+import stat
 import subprocess
 import threading
 import wave
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 import pytest
+from support import spoken_names
 
 from voice_assistant.adapters.audio.devices import query_devices
 from voice_assistant.adapters.audio.earcons import (
@@ -162,8 +164,10 @@ def test_recording_speaker_keeps_both_utterances_and_the_texts(
     speaker.say("   ")  # nothing to say: nothing recorded
     assert speaker.texts == [HELLO, ICE]
     paths = [path for _, path in speaker.recorded]
-    assert [p.name[:4] for p in paths] == ["001-", "002-", "003-"]
-    assert paths[0].name == "001-hello-how-are-you-today.wav"
+    assert [p.name for p in paths] == ["001.wav", "002.wav", "003.wav"]  # neutral names
+    assert spoken_names(tmp_path)[0] == "001-hello-how-are-you-today.wav"  # said.txt
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o600}
     first, second = (read_wav(p)[3] for p in paths[:2])
     assert first != second
     assert pcm_seconds(first, SAMPLE_RATE) > 0.8
@@ -172,7 +176,7 @@ def test_recording_speaker_keeps_both_utterances_and_the_texts(
 
     again = WavRecordingSpeaker(tmp_path, renderer=renderer)  # a second run, same folder
     again.say("Goodbye.")
-    assert again.recorded[0][1].name == "004-goodbye.wav"
+    assert again.recorded[0][1].name == "004.wav"
 
 
 @pytest.mark.audio

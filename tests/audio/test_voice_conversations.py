@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_synth import synth_pcm
-from support import json_turns, run_cli, whisper_or_skip
+from support import json_turns, run_cli, spoken_names, whisper_or_skip
 
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.ports import Recognizer
@@ -144,8 +144,9 @@ def test_assistant_speech_rendered_to_wav_says_the_advice(
         stdin="\n".join([*answers, "no thanks"]) + "\n",
     )
     assert result.returncode == 0, result.stderr
-    wavs = sorted(speech.glob("*.wav"))
-    advice = next(p for p in wavs if p.name.split("-", 1)[1].startswith("use-"))
+    names = spoken_names(speech)
+    advice = speech / next(n for n in names if n.split("-", 1)[1].startswith("use-"))[:3]
+    advice = advice.with_suffix(".wav")
     with wave.open(str(advice)) as wav:
         assert wav.getnframes() / wav.getframerate() > 20  # advice plus every safety line
         rate = wav.getframerate()

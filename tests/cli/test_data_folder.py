@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import DIALOGS, REPO, SCREEN_CLEAR, run_cli
+from support import DIALOGS, REPO, SCREEN_CLEAR, run_cli, spoken_names
 from test_cli_session import read_until, start_session
 
 from voice_assistant.runtime.lock import LOCK_FILE, AlreadyRunning, DataFolderLock
@@ -52,7 +52,7 @@ def test_second_start_on_a_busy_folder_says_so_and_leaves_the_journal_alone(
         )
         assert second.returncode == 1
         assert message in second.stderr  # printed
-        spoken = sorted(p.name for p in wav.glob("*.wav"))
+        spoken = spoken_names(wav)
         assert len(spoken) == 1 and "heat-or-ice-is-already-running" in spoken[0]  # and spoken
         assert "Traceback" not in second.stderr
         after = _journal_state(tmp_path)
@@ -165,3 +165,46 @@ def test_wal_and_shm_are_private_while_open(tmp_path: Path) -> None:
         journal.close()
     finally:
         os.umask(old)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a folder another user's needs root")
+def test_a_data_folder_of_another_user_is_refused_and_the_questions_still_come(
+    tmp_path: Path,
+) -> None:
+    """F11/F15: a folder pre-created by someone else (or left root-owned by sudo -E) was
+    used silently, or crashed the start; now it is said, and the journal runs in memory."""
+    data = tmp_path / "shared"
+    data.mkdir()
+    data.chmod(0o777)
+    (data / "journal.sqlite3").touch()
+    os.chown(data, 64102, 64102)
+    os.chown(data / "journal.sqlite3", 64102, 64102)
+    wav = tmp_path / "wav"
+    result = run_cli(
+        "--text", "--mute", "--save-speech", str(wav), "--data-dir", str(data), stdin="no\nyes\n"
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr
+    assert f"The folder {data} belongs to another user (uid 64102)" in result.stderr
+    assert "numbness" in result.stdout  # the danger questions still come
+    assert "i-can-t-open-the-session" in spoken_names(wav)[0]  # said aloud too
+    assert (data / "journal.sqlite3").stat().st_size == 0  # nothing of the answers there
+    history = run_cli("history", "--data-dir", str(data))
+    assert "Traceback" not in history.stderr
+    doctor = run_cli("doctor", "--data-dir", str(data))
+    assert "belongs to another user" in doctor.stdout
+    assert stat.S_IMODE(data.stat().st_mode) == 0o777  # never changed
+
+
+def test_an_unenterable_data_folder_is_said_and_the_questions_still_come(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root enters every folder")
+    data = tmp_path / "locked"
+    data.mkdir(mode=0o000)
+    try:
+        result = run_cli("--text", "--mute", "--data-dir", str(data), stdin="no\n")
+        history = run_cli("history", "--data-dir", str(data))
+    finally:
+        data.chmod(0o700)
+    assert "Traceback" not in result.stderr + history.stderr
+    assert "numbness" in result.stdout
+    assert "Permission denied" in result.stderr

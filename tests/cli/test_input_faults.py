@@ -336,7 +336,8 @@ def test_wake_without_microphone_on_a_terminal_still_lets_you_type(
 
 
 def test_service_file_and_readme_document_the_exit() -> None:
-    service = (REPO / "contrib" / "heat-or-ice.service").read_text()
+    from voice_assistant.commands.service import UNIT_TEMPLATE as service
+
     assert "Restart=on-failure" in service
     assert "no microphone" in service.lower()
     readme = (REPO / "README.md").read_text()
@@ -450,3 +451,17 @@ def test_readme_says_how_to_put_the_command_on_path() -> None:
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "source .venv/bin/activate" in quick
     assert ".venv/bin/heat-or-ice" in quick
+
+
+def test_control_characters_from_input_are_never_printed_raw(tmp_path: Path) -> None:
+    """F20: a typed line with a bad @ time and a settings key were echoed with their ESC and
+    BEL, so input could retitle or recolour the terminal."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[voice]\n"\\u001b]2;PWNED\\u0007" = 1\n')
+    result = run_cli(
+        "--text", "--mute", "--config", str(settings), "--data-dir", str(tmp_path / "data"),
+        stdin="@\x1b]2;X\x07\x1b[31m\nno\n",
+    )  # fmt: skip
+    printed = result.stdout + result.stderr
+    assert "\x1b" not in printed and "\x07" not in printed
+    assert "\\x1b]2;PWNED\\x07" in printed  # shown, as visible escapes

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
+from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli, spoken_names
 
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
@@ -207,7 +207,7 @@ def test_damaged_wal_after_kill_9_is_reported_in_words(tmp_path: Path) -> None:
     copies = list(data.glob("journal.sqlite3-wal.damaged-*"))
     assert len(copies) == 1 and copies[0].read_bytes() == bytes(damaged)
     assert str(copies[0]) in result.stderr
-    spoken = sorted(p.name for p in wav.glob("*.wav"))
+    spoken = spoken_names(wav)
     assert "the-session-history-was-damaged" in spoken[0]  # said aloud before the greeting
     assert "hello" in spoken[1]
 
@@ -245,7 +245,7 @@ def test_newer_journal_is_left_untouched_and_the_session_runs_in_memory(tmp_path
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "written by a newer heat-or-ice (format 99); I left it untouched" in result.stderr
-    spoken = sorted(p.name for p in wav.glob("*.wav"))
+    spoken = spoken_names(wav)
     assert "i-can-t-open-the-session" in spoken[0]
     assert any("fifteen-minutes-of-ice" in name for name in spoken)  # ran in memory
     assert hashlib.sha256((data / "journal.sqlite3").read_bytes()).hexdigest() == before

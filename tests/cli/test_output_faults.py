@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from support import DIALOGS, REPO, SCREEN_CLEAR
+from support import DIALOGS, REPO, SCREEN_CLEAR, spoken_names
 
 from voice_assistant.app import build_assistant
 from voice_assistant.clock import FakeClock
@@ -41,7 +41,7 @@ def _assert_clean(stderr: str) -> None:
 
 
 def _spoken(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.glob("*.wav"))
+    return spoken_names(folder)
 
 
 def _journal_rows(data: Path) -> list[tuple[str, str | None]]:

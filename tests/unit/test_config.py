@@ -452,3 +452,37 @@ def test_bad_flag_with_spaces_is_quoted() -> None:
 def test_common_other_words_get_a_suggestion(tmp_path: Path) -> None:
     result = parse_settings('[voice]\nvoice = "en"\n', path=tmp_path / "s.toml")
     assert 'Did you mean "name"?' in only_problem(result)
+
+
+def test_an_endless_or_special_settings_file_is_refused_in_words(tmp_path: Path) -> None:
+    """F29: HEAT_OR_ICE_CONFIG=/dev/zero (or a FIFO) was read whole until MemoryError."""
+    import os
+
+    for special in (Path("/dev/zero"), tmp_path / "fifo"):
+        if special.name == "fifo":
+            os.mkfifo(special)
+        result = load_settings(special, explicit=True)
+        assert result.settings == Settings()
+        assert len(result.problems) == 1
+        assert "not a settings file" in result.problems[0], result.problems
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * config_file.MAX_BYTES + "\n")
+    result = load_settings(big, explicit=True)
+    assert "far too large for settings" in result.problems[0]
+
+
+def test_thousands_of_unknown_keys_are_located_in_linear_time(tmp_path: Path) -> None:
+    """F28: each problem line was found by scanning the whole file again (10,000: 132 s)."""
+    import time
+
+    count = 10_000
+    text = "[voice]\n" + "".join(f"k{i} = {i}\n" for i in range(count))
+    started = time.monotonic()
+    result = parse_settings(text, path=tmp_path / "settings.toml")
+    assert time.monotonic() - started < 10
+    assert len(result.problems) == count
+    assert result.problems[-1].startswith(
+        f"Settings file {tmp_path / 'settings.toml'}, line {count + 1}:"
+    )
+    dotted = parse_settings('voice.nme = "x"\n[audio]\n"mic" = 1\n', path=tmp_path / "s.toml")
+    assert [p.split(":")[0].rsplit(" ", 1)[-1] for p in dotted.problems] == ["1", "3"]

@@ -281,3 +281,27 @@ def test_open_speaker_opens_through_the_registry_and_falls_back_to_the_default(
     assert len(notices) == 1 and "no voice here" in notices[0]
     assert [options.rate for options in seen] == [120]
     assert open_speaker("espeak", Settings(), notify=notices.append) is standard
+
+
+def test_an_unreadable_whisper_model_is_named_and_pocketsphinx_takes_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F16: model files the user cannot read (installed by root with umask 077) gave a
+    PermissionError traceback and no recogniser at all."""
+    import os
+
+    models = tmp_path / "models"
+    copy_model(models / "whisper-tiny.en")
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode: False if str(path).endswith(".bin") else real_access(path, mode),
+    )
+    opened: list[tuple[str, Path | None]] = []
+    context = EngineContext(models_dir=models, whisper_package_dir=None)
+    _, choice = open_recognizer(context, record_opens(opened))
+    assert opened == [("pocketsphinx", None)]
+    (note,) = choice.notes
+    assert "model.bin (Permission denied) cannot be read" in note
+    assert "chmod -R a+rX" in note

@@ -421,3 +421,33 @@ def test_kill_during_writes_loses_nothing_committed(tmp_path: Path, config: Sess
     assert len(ticks) >= last + 1  # every printed (committed) write is there
     assert ticks[: last + 1] == [f"tick {i}" for i in range(last + 1)]
     journal.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("UPDATE progress SET remaining = 9e999", "the time left is inf"),
+        ("UPDATE progress SET updated = 'yesterday'", "its last heartbeat is 'yesterday'"),
+        ("UPDATE sessions SET started = 1e300", "its start is 1e+300"),
+    ],
+)
+def test_odd_values_in_the_journal_are_reported_and_skipped(
+    tmp_path: Path, config: SessionConfig, sql: str, words: str
+) -> None:
+    """F17: infinity, text in a number column or a time of 1e300 in an unfinished
+    session crashed the start (OverflowError, ValueError) or `history`."""
+    data = tmp_path / "data"
+    journal = open_journal(data, config, tz=UTC)
+    clock = FakeClock()
+    run_session(journal, config, "ice", clock, until=300)  # left unfinished
+    journal.close()
+    with sqlite3.connect(data / FILE_NAME) as db:
+        db.execute(sql)
+    reopened = open_journal(data, config, tz=UTC)
+    try:
+        assert any(words in warning and "I skipped it" in warning for warning in reopened.warnings)
+        assert reopened.find_interrupted(WALL0 + 400) is None  # skipped, not a crash
+        format_history(reopened.history(), config)  # no crash
+        reopened.last_application_end("ice", WALL0 + 400)
+    finally:
+        reopened.close()

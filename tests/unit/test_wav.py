@@ -314,3 +314,38 @@ def test_levels() -> None:
     levels = frame_levels(quiet)
     assert levels.size == 100
     assert np.allclose(levels, -43.0, atol=0.3)
+
+
+def test_a_sparse_wav_of_many_channels_is_refused_by_its_samples(tmp_path: Path) -> None:
+    """F27: a legal header (64 channels, 768 kHz, 64-bit float) over 500 MB of holes is
+    1.4 s of audio, within the ten minutes: refused by its decoded samples, unread."""
+    channels, rate, width = 64, 768_000, 8
+    size = 500_000_000 // (channels * width) * (channels * width)
+    fmt = struct.pack("<HHIIHH", 3, channels, rate, rate * channels * width, channels * width, 64)
+    path = tmp_path / "sparse.wav"
+    with path.open("wb") as out:
+        out.write(b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE" + b"fmt ")
+        out.write(struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", size))
+        out.truncate(44 + size)
+    with pytest.raises(WavError, match=r"62,499,968 samples \(64 channels at 768000 Hz\)"):
+        read_wav(path)
+
+
+def test_many_channels_are_mixed_down_a_slice_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wav_module, "_DECODE_FRAMES", 1000)
+    tone = sine(440, 16000).astype("<i2")
+    stereo = np.stack([tone, tone], axis=1).tobytes()
+    path = plain_wav(tmp_path / "stereo.wav", stereo, tag=1, bits=16, rate=16000, channels=2)
+    assert read_wav(path) == tone.tobytes()
+
+
+def test_a_fifo_as_audio_in_is_refused_at_once(tmp_path: Path) -> None:
+    """F26: --audio-in naming a FIFO no one writes hung the start for ever."""
+    import os
+
+    fifo = tmp_path / "answer.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(WavError, match=r"named pipe \(FIFO\), not a WAV file"):
+        read_wav(fifo)

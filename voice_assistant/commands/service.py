@@ -1,5 +1,8 @@
 """``heat-or-ice service install|remove|show``: start at boot, with nobody logging in.
 
+The one systemd unit of the project is ``UNIT_TEMPLATE`` here (``service show``
+prints it, for installing by hand).
+
 The recipe is a systemd *user* unit plus "linger" for its user: systemd then
 starts that user's services at boot, sound server included (PipeWire or
 PulseAudio run as user services too), without anyone logging in. A system
@@ -40,6 +43,12 @@ Type=simple
 ExecStart={command}
 # SIGTERM makes it say goodbye and record any running session as interrupted.
 KillSignal=SIGTERM
+# Every sentence said (the advice too) is printed on stdout: keep it out of the system
+# journal, which is kept for months and group adm may read. Problems with the program
+# itself (no microphone, journal unavailable) go to stderr, so the journal shows why it
+# stopped; the details are in the private heat-or-ice.log in the data folder (0600).
+StandardOutput=null
+StandardError=journal
 TimeoutStopSec=20
 # Without a microphone (not ready yet at boot, unplugged) it logs why and exits
 # with code 1; it is started again after RestartSec, so it begins listening

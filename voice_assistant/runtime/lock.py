@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_assistant.errors import AssistantError
-from voice_assistant.runtime.privacy import FILE_MODE, private_folder, tighten
+from voice_assistant.runtime.privacy import NotPrivate, open_private, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,16 @@ class DataFolderLock:
         then the journal cannot be written either and runs in memory."""
         try:
             private_folder(self.path.parent)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fd = open_private(self.path)
+        except NotPrivate as exc:  # the journal is refused too, and says why
+            log.warning("no lock file in %s: %s", self.path.parent, exc)
+            return False
         except OSError as exc:
             try:
-                fd = os.open(self.path, os.O_RDONLY)
+                fd = open_private(self.path, os.O_RDONLY)
             except OSError:
                 log.warning("no lock file in %s: %s", self.path.parent, exc)
                 return False
-        tighten(self.path, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -1,9 +1,14 @@
-"""Printing must never stop speaking: standard streams that fail quietly.
+"""Printing must never stop speaking: standard streams that fail quietly, and print no
+terminal control characters.
 
 A closed terminal, ``heat-or-ice ... | head -1`` or a full disk behind a
 redirect make writes to stdout/stderr fail (EPIPE, EBADF, ENOSPC). Printing is
 only one of the ways the assistant talks: the failure stops printing on that
 stream, never speech, the timer or the journal, and never shows a traceback.
+
+Whatever is printed may quote input (a typed line, a settings key, a file name), so
+control characters are written as visible escapes (ESC as ``\\x1b``): input can never
+retitle, recolour or rewrite the user's terminal. Newlines and tabs pass.
 """
 
 from __future__ import annotations
@@ -14,6 +19,17 @@ import sys
 from typing import Any, TextIO
 
 _STD_FDS = (0, 1, 2)
+_CONTROL = {
+    code: f"\\x{code:02x}"
+    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+    if chr(code) not in "\n\t"
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters (C0 but newline and tab, DEL, C1)
+    written as visible escapes."""
+    return text.translate(_CONTROL)
 
 
 class GuardedStream:
@@ -31,7 +47,8 @@ class GuardedStream:
     def write(self, text: str) -> int:
         if not self.broken:
             try:
-                return self._stream.write(text)
+                self._stream.write(printable(text))
+                return len(text)
             except (OSError, ValueError):
                 self._break()
         return len(text)

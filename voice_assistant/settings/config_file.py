@@ -23,6 +23,7 @@ import difflib
 import json
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ CONFIG_ENV = "HEAT_OR_ICE_CONFIG"
 """Environment variable naming a settings file; --config wins over it."""
 
 EXAMPLE_FILE = "docs/settings.example.toml"
+MAX_BYTES = 1_000_000
+"""Largest settings file read (ours is under 2 KB); a device, a FIFO or an endless file
+is refused at once, never read whole."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,20 @@ def load_settings(path: Path | None = None, *, explicit: bool = False) -> LoadRe
         explicit = explicit or from_env
     where = f"The settings file {path}"
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
+    except _NotAFile as exc:
+        return _unreadable(
+            path,
+            f"{where} is {exc}, not a settings file. Point --config (or {CONFIG_ENV}) at "
+            "the settings file itself.",
+        )
+    except _TooLarge:
+        return _unreadable(
+            path,
+            f"{where} is larger than {MAX_BYTES // 1000} KB, far too large for settings. "
+            f"Check that it is the right file (see {EXAMPLE_FILE}).",
+            found=True,
+        )
     except FileNotFoundError:
         problems = []
         if explicit:
@@ -128,6 +145,30 @@ def load_settings(path: Path | None = None, *, explicit: bool = False) -> LoadRe
     return parse_settings(text, path=path)
 
 
+class _NotAFile(Exception):
+    """The settings path is a FIFO, a device or a socket (the kind is the message)."""
+
+
+class _TooLarge(Exception):
+    """The settings file holds more than MAX_BYTES."""
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most MAX_BYTES of a regular file; opened without blocking, so a FIFO never hangs."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as stream:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise _NotAFile("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device")
+        os.set_blocking(fd, True)
+        raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise _TooLarge
+    return raw
+
+
 def _unreadable(path: Path, message: str, *, found: bool = False) -> LoadResult:
     return LoadResult(Settings(), [message + " The default settings are used."], path, found)
 
@@ -148,7 +189,7 @@ def parse_settings(text: str, *, path: Path | None = None) -> LoadResult:
         )
         return LoadResult(Settings(), [message], shown, found=True)
 
-    lines = text.splitlines()
+    lines = _Lines(text.splitlines())
     problems: list[str] = []
     values: dict[str, object] = {}
     for section, content in data.items():
@@ -161,7 +202,7 @@ def parse_settings(text: str, *, path: Path | None = None) -> LoadResult:
             continue
         for key, value in content.items():
             spec = known.get(key)
-            line = _find_line(lines, section, key)
+            line = lines.find(section, key)
             if spec is None:
                 problems.append(_unknown_key_message(shown, line, section, key))
                 continue
@@ -206,6 +247,55 @@ def _toml_value(value: object) -> str:
 # --------------------------------------------------------------------------- messages
 
 
+MAX_SCANS = 100  # keys the index misses that are searched for line by line
+_HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]")
+_NAME = r"""("[^"\\]*"|'[^']*'|[A-Za-z0-9_-]+)"""
+_KEY_LINE = re.compile(rf"\s*{_NAME}(?:\s*\.\s*{_NAME})?\s*[=.]")
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if name[:1] in "\"'" and len(name) >= 2 else name
+
+
+class _Lines:
+    """The file's lines with an index of where each key and section is set, built in one
+    pass, so locating every problem takes time in step with the file (not its square)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._keys: dict[tuple[str, str], int] = {}
+        self._sections: dict[str, int] = {}
+        self._scans = 0
+        current = ""
+        for number, line in enumerate(lines, start=1):
+            header = _HEADER.match(line)
+            if header:
+                current = header.group(1).replace(" ", "")
+                parts = [_unquote(part.strip()) for part in header.group(1).split(".")]
+                self._sections.setdefault(parts[0], number)
+                if len(parts) > 1:  # [section.key] as a sub-table
+                    self._keys.setdefault((parts[0], parts[1]), number)
+                continue
+            found = _KEY_LINE.match(line)
+            if found:
+                first, second = _unquote(found.group(1)), found.group(2)
+                self._keys.setdefault((current, first), number)
+                if second is not None:  # section.key = ... (in any section)
+                    self._keys.setdefault((first, _unquote(second)), number)
+
+    def find(self, section: str, key: str) -> int | None:
+        """1-based line where ``key`` is set inside ``[section]`` (or as ``section.key``)."""
+        number = self._keys.get((section, key))
+        if number is not None or self._scans >= MAX_SCANS:
+            return number
+        self._scans += 1  # an odd spelling: look through the file, a bounded number of times
+        return _find_line(self.lines, section, key)
+
+    def find_section(self, section: str) -> int | None:
+        number = self._sections.get(section)
+        return number if number is not None else self.find("", section)
+
+
 def _find_line(lines: list[str], section: str, key: str) -> int | None:
     """1-based line where ``key`` is set inside ``[section]`` (or as ``section.key``)."""
     key_pattern = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
@@ -228,13 +318,6 @@ def _find_line(lines: list[str], section: str, key: str) -> int | None:
         if fallback is None and re.search(rf"\b{re.escape(key)}\s*=", line):
             fallback = number
     return fallback
-
-
-def _find_section_line(lines: list[str], section: str) -> int | None:
-    for number, line in enumerate(lines, start=1):
-        if re.match(rf"""\s*\[\[?\s*["']?{re.escape(section)}["']?\s*[.\]]""", line):
-            return number
-    return _find_line(lines, "", section)
 
 
 def _at(path: Path, line: int | None) -> str:
@@ -265,8 +348,8 @@ def _syntax_message(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     )
 
 
-def _top_level_message(path: Path, lines: list[str], name: str, value: object = None) -> str:
-    line = _find_line(lines, "", name)
+def _top_level_message(path: Path, lines: _Lines, name: str, value: object = None) -> str:
+    line = lines.find("", name)
     if name in _SECTIONS:
         first_key = next(iter(_SECTIONS[name]))
         return (
@@ -294,8 +377,8 @@ def _fits(spec: FieldSpec, value: object) -> bool:
     return True
 
 
-def _unknown_section_message(path: Path, lines: list[str], section: str) -> str:
-    line = _find_section_line(lines, section)
+def _unknown_section_message(path: Path, lines: _Lines, section: str) -> str:
+    line = lines.find_section(section)
     guess = _suggest(section, list(_SECTIONS))
     hint = f" Did you mean [{guess}]?" if guess else ""
     known = ", ".join(f"[{name}]" for name in _SECTIONS)

@@ -98,6 +98,9 @@ def _probe_whisper(context: EngineContext) -> Probe | None:
             f"{'; '.join(problems)}. {whisper_model.FIX_HINT}",
         )
     try:
+        from voice_assistant.adapters.onnx_quiet import import_onnxruntime_quietly
+
+        import_onnxruntime_quietly()  # faster-whisper may import it: see onnx_quiet.py
         import faster_whisper  # noqa: F401
     except ImportError as exc:
         return Probe(

@@ -10,6 +10,8 @@ the recognisers take, and says in words what is wrong with a file it can't use.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import struct
 import wave
 from dataclasses import dataclass
@@ -60,6 +62,10 @@ _RATE_RANGE = (1000, 768_000)  # Hz: below this is no speech, above it no real r
 _MAX_CHANNELS = 64
 MAX_SECONDS = 600.0
 """Longest WAV read (ten minutes): an answer takes a few seconds, a scripted demo minutes."""
+MAX_SAMPLES = 30_000_000
+"""Most samples (frames x channels) decoded from one file: ten minutes of 48 kHz mono. A
+legal header can announce 64 channels at 768 kHz, so seconds alone do not bound memory."""
+_DECODE_FRAMES = 1 << 20  # frames decoded and mixed down at a time
 _UNKNOWN_SIZE = 0xFFFFFFFF  # streaming writers and RF64 files: the data runs to the end
 
 
@@ -109,10 +115,24 @@ def _parse_format(chunk: bytes, path: Path) -> _Format:
     return _Format(tag, channels, rate, width, block)
 
 
+def _open_regular(path: Path) -> int:
+    """A descriptor of ``path`` when it is a regular file; a FIFO or device is refused at
+    once (opened without blocking, so a FIFO with no writer never hangs the start)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise WavError(f"{path}: is {kind}, not a WAV file. Give the path of a .wav file.")
+    os.set_blocking(fd, True)
+    return fd
+
+
 def _read_chunks(path: Path) -> tuple[_Format, bytes]:
     """Format and sample bytes of a RIFF/WAVE file, reading no more than the data itself."""
-    size = path.stat().st_size
-    with path.open("rb") as file:
+    fd = _open_regular(path)
+    size = os.fstat(fd).st_size
+    with os.fdopen(fd, "rb") as file:
         head = file.read(12)
         if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
             raise _bad(path, "it does not start with a RIFF/WAVE header")
@@ -145,6 +165,12 @@ def _read_chunks(path: Path) -> tuple[_Format, bytes]:
                         f"{MAX_SECONDS:.0f}; an answer takes a few seconds). Cut out the part "
                         "you need."
                     )
+                if frames * fmt.channels > MAX_SAMPLES:
+                    raise WavError(
+                        f"{path}: {frames * fmt.channels:,} samples ({fmt.channels} channels at "
+                        f"{fmt.rate} Hz) is too much audio to use (at most {MAX_SAMPLES:,}). "
+                        + _FIX_HINT
+                    )
                 return fmt, file.read(frames * fmt.block)
             else:
                 file.seek(length + (length & 1), 1)
@@ -169,6 +195,20 @@ def _decode_samples(frames: bytes, fmt: _Format) -> np.ndarray:
     return np.frombuffer(frames[:usable], dtype="<i4").astype(np.float64) / 65536
 
 
+def _mono(frames: bytes, fmt: _Format) -> np.ndarray:
+    """The samples mixed down to one channel, a slice at a time (memory: the mono result
+    and one slice, not every channel as float64)."""
+    step = _DECODE_FRAMES * fmt.block
+    parts = []
+    for start in range(0, len(frames), step):
+        data = _decode_samples(frames[start : start + step], fmt)
+        if fmt.channels > 1:
+            usable = data.size // fmt.channels * fmt.channels
+            data = data[:usable].reshape(-1, fmt.channels).mean(axis=1)
+        parts.append(data)
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def read_wav(path: Path | str) -> bytes:
     """16 kHz mono int16 PCM from a WAV file.
 
@@ -186,10 +226,8 @@ def read_wav(path: Path | str) -> bytes:
     except OSError as exc:
         raise WavError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     try:
-        data = _decode_samples(frames, fmt)
-        if fmt.channels > 1:
-            usable = data.size // fmt.channels * fmt.channels
-            data = data[:usable].reshape(-1, fmt.channels).mean(axis=1)
+        data = _mono(frames, fmt)
+        del frames
         data = resample(data, fmt.rate, SAMPLE_RATE)
         return np.clip(np.round(data), -32768, 32767).astype(np.int16).tobytes()
     except MemoryError:

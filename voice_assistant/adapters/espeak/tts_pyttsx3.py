@@ -32,7 +32,11 @@ from typing import Any, TypeVar
 
 from voice_assistant.adapters.audio.earcons import earcon
 from voice_assistant.adapters.audio.playback import NullPlayer, Player, SoundDevicePlayer
-from voice_assistant.adapters.audio.saved_speech import first_free_number, save_speech
+from voice_assistant.adapters.audio.saved_speech import (
+    first_free_number,
+    number_of,
+    save_speech,
+)
 from voice_assistant.errors import ConfigError, SpeakerError
 
 log = logging.getLogger(__name__)
@@ -369,7 +373,7 @@ class Pyttsx3Speaker:
         if self.save_dir is None:
             return
         path = save_speech(self.save_dir, self._next_number, text, pcm, SAMPLE_RATE)
-        self._next_number += 1
+        self._next_number = number_of(path) + 1
         self.recorded.append((text, path))
 
 

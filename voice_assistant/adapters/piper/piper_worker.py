@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
+        from voice_assistant.adapters.onnx_quiet import import_onnxruntime_quietly
+
+        import_onnxruntime_quietly()  # no device id left behind (see onnx_quiet.py)
         from piper import PiperVoice, SynthesisConfig
 
         voice = PiperVoice.load(args["model"], config_path=args["config"])

@@ -28,7 +28,11 @@ import numpy as np
 
 from voice_assistant.adapters.audio.earcons import earcon
 from voice_assistant.adapters.audio.playback import NullPlayer, Player, SoundDevicePlayer
-from voice_assistant.adapters.audio.saved_speech import first_free_number, save_speech
+from voice_assistant.adapters.audio.saved_speech import (
+    first_free_number,
+    number_of,
+    save_speech,
+)
 from voice_assistant.adapters.espeak.tts_pyttsx3 import DEFAULT_RATE, write_wav
 from voice_assistant.adapters.piper.phrase_cache import SAMPLE_RATE, PhraseCache, default_cache_dir
 from voice_assistant.adapters.piper.piper_client import PiperVoiceFiles, PiperWorker, find_voice
@@ -246,7 +250,7 @@ class PiperSpeaker:
         if self.save_dir is None:
             return
         path = save_speech(self.save_dir, self._next_number, text, pcm, SAMPLE_RATE)
-        self._next_number += 1
+        self._next_number = number_of(path) + 1
         self.recorded.append((text, path))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,14 +99,25 @@ def model_problems(folder: Path, *, check_sums: bool = True) -> list[str]:
     if not folder.is_dir():
         return [f"{folder} does not exist"]
     problems: list[str] = []
+    unreadable: list[str] = []
     for name, expected in FILES.items():
         path = folder / name
-        if not path.is_file():
-            problems.append(f"{name} is missing")
-        elif path.stat().st_size != FILE_SIZES[name]:
-            problems.append(f"{name} has the wrong size (damaged or a different model)")
-        elif check_sums and _sha256_of(path) != expected:
-            problems.append(f"{name} does not match its checksum (damaged or changed)")
+        try:
+            if not path.is_file():
+                problems.append(f"{name} is missing")
+            elif path.stat().st_size != FILE_SIZES[name]:
+                problems.append(f"{name} has the wrong size (damaged or a different model)")
+            elif not os.access(path, os.R_OK):
+                raise PermissionError(13, "Permission denied")
+            elif check_sums and _sha256_of(path) != expected:
+                problems.append(f"{name} does not match its checksum (damaged or changed)")
+        except OSError as exc:  # installed by root with umask 077, say
+            unreadable.append(f"{name} ({exc.strerror or exc})")
+    if unreadable:
+        problems.append(
+            f"{', '.join(unreadable)} cannot be read: make the model readable for your user "
+            f"(for example: sudo chmod -R a+rX {folder})"
+        )
     return problems
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_assistant.adapters.onnx_quiet import import_onnxruntime_quietly
 from voice_assistant.adapters.whisper.whisper_text import words_of
 from voice_assistant.errors import RecognizerError
 
@@ -76,6 +77,7 @@ class WhisperModelRunner:
         self.free_tokens_per_s = free_tokens_per_s
         started = time.perf_counter()
         try:
+            import_onnxruntime_quietly()  # before faster-whisper: see onnx_quiet.py
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
 

@@ -20,10 +20,13 @@ journal_queries.py (reads), gaps.py (the gap rule and its words).
 
 from __future__ import annotations
 
+import time
 from datetime import tzinfo
 from pathlib import Path
 
 from voice_assistant import paths
+from voice_assistant.errors import JournalError
+from voice_assistant.runtime.privacy import NotPrivate, check_private_file
 from voice_assistant.session.gaps import gap_refusal
 from voice_assistant.session.journal.boot_clock import BootClock
 from voice_assistant.session.journal.journal_queries import InterruptedSession, JournalQueries
@@ -101,6 +104,7 @@ def open_journal(
     journal = Journal(conn, path, config, tz, boot)
     if damage is not None:
         journal.warnings.append(damage)
+    journal.warnings.extend(journal.check_rows(time.time()))
     return journal
 
 
@@ -111,6 +115,15 @@ def open_journal_readonly(
     disk, while another heat-or-ice writes it, and never creates or changes anything.
     A missing journal reads as empty."""
     path = data_dir / FILE_NAME
-    if not path.is_file():
-        return Journal.in_memory(config, tz)
+    try:
+        check_private_file(path)
+        if not path.exists():
+            return Journal.in_memory(config, tz)
+    except NotPrivate as exc:
+        raise JournalError(f"Cannot read the session journal: {exc}") from exc
+    except OSError as exc:
+        raise JournalError(
+            f"Cannot read the session journal in {data_dir} ({exc.strerror or exc}). "
+            "Check that the folder is yours and readable (ls -ld it)."
+        ) from exc
     return Journal(connect_readonly(path), path, config, tz)

@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from voice_assistant.errors import JournalError
+from voice_assistant.session.journal import journal_values as check
 from voice_assistant.session.journal.journal_store import CLOCK_SLACK, RECENT_SESSIONS, JournalStore
+from voice_assistant.session.journal.journal_values import BadRow
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,17 @@ class HistoryRow:
 class JournalQueries(JournalStore):
     """Every read of the journal."""
 
+    def check_rows(self, now_wall: float) -> list[str]:
+        """Words for each recent row with an impossible value (read as the start will read
+        them); those rows are skipped by every query."""
+        self.find_interrupted(now_wall)
+        self.history(RECENT_SESSIONS)
+        return [
+            f"The session journal {self.path or 'in memory'} holds a record with an impossible "
+            f"value ({problem}), so I skipped it."
+            for problem in self.bad_rows
+        ]
+
     def find_interrupted(self, now_wall: float) -> InterruptedSession | None:
         """The most recent session that never ended, or the latest session if it was
         interrupted (SIGTERM, Ctrl-C, SIGHUP) and that was not yet said at a start."""
@@ -60,20 +73,35 @@ class JournalQueries(JournalStore):
         )
         if not rows:
             return None
-        sid, kind, phase, index, status, awaiting, started, updated, remaining = rows[0][:9]
-        seen = self._effective(float(updated), rows[0][9:], now_wall, self._now_boot())
+        try:
+            return self._interrupted(rows[0], now_wall)
+        except BadRow as exc:
+            self._skip(rows[0][0], exc)
+            return None
+
+    def _interrupted(self, row: tuple[object, ...], now_wall: float) -> InterruptedSession:
+        sid, kind, phase, index, status, awaiting, started, updated, remaining = row[:9]
+        last_seen = check.wall(updated, "its last heartbeat")
+        seen = self._effective(last_seen, check.clock_mark(row[9:]), now_wall, self._now_boot())
         return InterruptedSession(
-            session_id=int(sid),
-            kind=str(kind),
-            phase=str(phase),
-            phase_index=int(index),
-            status=str(status),
-            awaiting=str(awaiting),
-            started=float(started),
-            last_seen=float(updated),
+            session_id=check.integer(sid, "its id"),
+            kind=check.text(kind, "its kind"),
+            phase=check.text(phase, "its phase"),
+            phase_index=check.integer(index, "its phase number"),
+            status=check.text(status, "its status"),
+            awaiting=check.text(awaiting, "what it waited for"),
+            started=check.wall(started, "its start"),
+            last_seen=last_seen,
             minutes_ago=max(0.0, now_wall - seen) / 60,
-            minutes_left=float(remaining) / 60,
+            minutes_left=check.seconds(remaining, "the time left") / 60,
         )
+
+    def _skip(self, session_id: object, exc: BadRow) -> None:
+        """Report a row with an impossible value, once; the caller skips it."""
+        problem = f"session {session_id}: {exc}"
+        if problem not in self.bad_rows:
+            self.bad_rows.append(problem)
+            log.warning("journal row skipped, %s", problem)
 
     def last_application_end(self, phase: str, now_wall: float) -> float | None:
         """When the last ice (or heat) ended, on today's wall clock (see ``_effective``);
@@ -90,8 +118,14 @@ class JournalQueries(JournalStore):
             f" AND f.session_id > {recent}",
             (phase, RECENT_SESSIONS),
         ):
-            ends.append(self._effective(float(ended), tuple(mark), now_wall, now))
-            if not self._same_boot(tuple(mark), now) and float(ended) > now_wall + CLOCK_SLACK:
+            try:
+                ended_at = check.wall(ended, "the end of a phase")
+            except BadRow as exc:
+                self._skip(session_id, exc)
+                continue
+            checked = check.clock_mark(tuple(mark))
+            ends.append(self._effective(ended_at, checked, now_wall, now))
+            if not self._same_boot(checked, now) and ended_at > now_wall + CLOCK_SLACK:
                 future.add(int(session_id))
         for session_id, status, remaining, updated, *mark in self._read(
             "SELECT s.id, p.status, p.remaining, p.updated, m.wall, m.boot_id, m.since_boot"
@@ -102,9 +136,17 @@ class JournalQueries(JournalStore):
             f" AND s.ended IS NULL AND s.id > {recent}",
             (phase, RECENT_SESSIONS),
         ):
-            seen = self._effective(float(updated), tuple(mark), now_wall, now)
-            ends.append(self._assumed_end(str(status), float(remaining), seen, now_wall))
-            if not self._same_boot(tuple(mark), now) and float(updated) > now_wall + CLOCK_SLACK:
+            try:
+                updated_at = check.wall(updated, "its last heartbeat")
+                left = check.seconds(remaining, "the time left")
+                state = check.text(status, "its status")
+            except BadRow as exc:
+                self._skip(session_id, exc)
+                continue
+            checked = check.clock_mark(tuple(mark))
+            seen = self._effective(updated_at, checked, now_wall, now)
+            ends.append(self._assumed_end(state, left, seen, now_wall))
+            if not self._same_boot(checked, now) and updated_at > now_wall + CLOCK_SLACK:
                 future.add(int(session_id))
         if future:
             self._pull_back(future, now_wall)
@@ -145,18 +187,23 @@ class JournalQueries(JournalStore):
             " FROM sessions s ORDER BY s.started DESC, s.id DESC LIMIT ?",
             (limit,),
         )
-        return [
-            HistoryRow(
-                int(r[0]),
-                str(r[1]),
-                float(r[2]),
-                None if r[3] is None else float(r[3]),
-                None if r[4] is None else str(r[4]),
-                float(r[5]),
-                None if r[6] is None else float(r[6]),
-            )
-            for r in rows
-        ]
+        history = []
+        for r in rows:
+            try:
+                history.append(
+                    HistoryRow(
+                        check.integer(r[0], "its id"),
+                        check.text(r[1], "its kind"),
+                        check.wall(r[2], "its start"),
+                        check.optional_wall(r[3], "its end"),
+                        None if r[4] is None else check.text(r[4], "how it ended"),
+                        check.minutes(r[5], "its planned minutes"),
+                        None if r[6] is None else check.minutes(r[6], "its minutes"),
+                    )
+                )
+            except BadRow as exc:
+                self._skip(r[0], exc)
+        return history
 
     def answers(self, conversation_id: str) -> list[tuple[str, str, float]]:
         """(question id, answer, time) in the order given."""

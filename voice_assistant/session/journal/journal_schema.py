@@ -7,17 +7,28 @@ write-ahead log (kill -9 or power cut) in words, keeping a copy of it.
 
 from __future__ import annotations
 
-import shutil
+import logging
+import os
 import sqlite3
 import time
-from contextlib import suppress
 from pathlib import Path
 
 from voice_assistant.errors import JournalError
-from voice_assistant.runtime.privacy import private_file, private_folder, tighten_files
+from voice_assistant.runtime.privacy import (
+    NotPrivate,
+    check_private_file,
+    open_private,
+    private_file,
+    private_folder,
+    read_private,
+    tighten_files,
+)
 from voice_assistant.session.journal.wal_check import wal_problem
 
+log = logging.getLogger(__name__)
+
 FILE_NAME = "journal.sqlite3"
+WAL_COPY_LIMIT = 1 << 30  # bytes of a damaged write-ahead log kept
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -105,6 +116,8 @@ def connect_file(data_dir: Path) -> tuple[sqlite3.Connection, Path, str | None]:
     """
     try:
         private_folder(data_dir)
+    except NotPrivate as exc:
+        raise JournalError(str(exc)) from exc
     except OSError as exc:
         raise JournalError(
             f"Cannot create the folder for the session journal, {data_dir} "
@@ -112,15 +125,22 @@ def connect_file(data_dir: Path) -> tuple[sqlite3.Connection, Path, str | None]:
             "folder with --data-dir or fix its permissions."
         ) from exc
     path = data_dir / FILE_NAME
+    companions = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    try:  # SQLite opens these by name: none may be a link, a FIFO or someone else's
+        private_file(path)  # 0600 before SQLite makes -wal/-shm, which copy its mode
+        for companion in companions:
+            check_private_file(companion)
+    except NotPrivate as exc:
+        raise JournalError(str(exc)) from exc
+    except OSError:
+        pass  # the connect below says what is wrong in words
     _refuse_newer(path)
     damage = _damaged_wal(path)
     conn: sqlite3.Connection | None = None
-    with suppress(OSError):  # the connect below says what is wrong in words
-        private_file(path)  # 0600 before SQLite makes -wal/-shm, which copy its mode
     try:
         conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        tighten_files([path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))])
+        tighten_files([path, *companions])
         conn.execute("PRAGMA synchronous=FULL")
         check = conn.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
@@ -187,17 +207,33 @@ def _damaged_wal(path: Path) -> str | None:
         problem = f"its write-ahead log cannot be read ({exc.strerror or exc})"
     if problem is None:
         return None
-    copy = wal.with_name(f"{wal.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    kept = ""
     try:
-        shutil.copyfile(wal, copy)
-        private_file(copy)
+        copy = _keep_copy(wal)
         kept = f" A copy of it is in {copy}."
-    except OSError:
-        kept = ""
+    except OSError as exc:
+        log.warning("no copy of the damaged log %s: %s", wal, exc)
     return (
         f"The session journal {path} was damaged ({problem}), probably by a crash or a "
         f"power cut, so the last things it saved may be missing.{kept}"
     )
+
+
+def _keep_copy(wal: Path) -> Path:
+    """A new private file (O_EXCL, no link followed) holding what ``wal`` holds."""
+    data = read_private(wal, WAL_COPY_LIMIT)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(100):
+        suffix = "" if attempt == 0 else f"-{attempt}"
+        copy = wal.with_name(f"{wal.name}.damaged-{stamp}{suffix}")
+        try:
+            fd = open_private(copy, os.O_WRONLY | os.O_CREAT, exclusive=True)
+        except FileExistsError:
+            continue  # a name taken (or planted): never written through
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return copy
+    raise FileExistsError(f"no free name for a copy of {wal}")
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:

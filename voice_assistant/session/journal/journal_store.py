@@ -44,6 +44,7 @@ class JournalStore:
         self._boot = boot  # None: trust wall times (tests with fake clocks)
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # found at open, to be said to the user
+        self.bad_rows: list[str] = []  # rows skipped for an impossible value (journal_values)
 
     def close(self) -> None:
         with self._lock:

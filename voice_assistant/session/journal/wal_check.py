@@ -13,8 +13,11 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from voice_assistant.runtime.privacy import read_private
+
 HEADER = 32
 FRAME_HEADER = 24
+WAL_LIMIT = 1 << 30  # bytes read at most (a larger log is only checked that far)
 MAGIC = (0x377F0682, 0x377F0683)  # the low bit: checksum words are big-endian
 _MASK = 0xFFFFFFFF
 
@@ -28,9 +31,11 @@ def _checksum(data: bytes, big_endian: bool, s0: int, s1: int) -> tuple[int, int
 
 
 def wal_problem(path: Path) -> str | None:
-    """None when ``path`` is missing, empty or sound; otherwise what is wrong, in words."""
+    """None when ``path`` is missing, empty or sound; otherwise what is wrong, in words.
+
+    Read without following a link or waiting on a FIFO (NotPrivate, an OSError)."""
     try:
-        data = path.read_bytes()
+        data = read_private(path, WAL_LIMIT)
     except FileNotFoundError:
         return None
     if not data:
