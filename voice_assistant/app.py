@@ -22,7 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from voice_assistant import paths
-from voice_assistant.clock import MonotonicClock
+from voice_assistant.clock import SystemClock
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
@@ -78,7 +78,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         print("The dialog files are broken, so I can't start.", file=sys.stderr)
         return EXIT_USAGE
     sink: TurnSink = JsonSink() if options.json else PlainSink()
-    clock = MonotonicClock(settings.clock_speed)
+    clock = SystemClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
     try:
         session_config = load_session_config(
