@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from support import make_timer
+from support import make_timer, run_until
 
 from voice_assistant import clock as clock_module
 from voice_assistant.clock import WAIT_SLICE, SystemClock
 from voice_assistant.session.plans import SessionConfig, load_session_config
+from voice_assistant.session.timer.timer_state import Status
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,40 @@ def test_without_a_boot_clock_the_session_clock_is_monotonic(
     monkeypatch.setattr(time, "monotonic", lambda: 42.0)
     assert clock_module.session_seconds() == 42.0
     assert clock_module.since_boot() is None
+
+
+# --- F06: after a late wake-up the reminders still run their full span ----------------
+
+
+def test_reminders_after_a_late_times_up_run_their_full_span(config: SessionConfig) -> None:
+    sched = config.schedule
+    timer, clock = make_timer(config, "ice")
+    timer.start(0.0)
+    late = 900 + sched.times_up_repeat_for_seconds + 300  # SIGSTOP, Ctrl-S, heavy load
+    clock.set(late)
+    first = timer.due_events(late)
+    assert [e.kind for e in first] == ["times_up"]
+    events = run_until(timer, clock, late + sched.times_up_repeat_for_seconds + 1)
+    repeats = [e for e in events if e.kind == "times_up_repeat"]
+    finals = [e for e in events if e.kind == "final_chime"]
+    assert repeats and repeats[0].due == pytest.approx(late + sched.times_up_repeat_seconds)
+    assert finals[0].due == pytest.approx(late + sched.times_up_repeat_for_seconds)
+    # The pack time still counts from when time's up was due: all of it, late or not.
+    record = timer.to_snapshot(clock.now()).phases[0]
+    assert record.seconds == pytest.approx(late + sched.times_up_repeat_for_seconds)
+
+
+def test_put_on_reminders_after_a_late_rest_over_run_their_full_span(
+    config: SessionConfig,
+) -> None:
+    sched = config.schedule
+    timer, clock = make_timer(config, "ice_then_heat")
+    timer.start(0.0)
+    run_until(timer, clock, 905)
+    timer.confirm(905.0)  # the ice is off; the rest begins
+    rest_over = 905 + config.rest_minutes * 60
+    late = rest_over + sched.put_on_wait_seconds + 60
+    events = timer.due_events(late)
+    assert [e.kind for e in events] == ["phase_next"]
+    assert timer.state.status is Status.AWAITING and timer.state.awaiting == "on"
+    assert timer.next_due() == pytest.approx(late + sched.put_on_repeat_seconds)

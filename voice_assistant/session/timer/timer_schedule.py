@@ -158,9 +158,11 @@ class PhaseSchedule(TimerProgress):
         return fire
 
     def _fire_times_up(self, due: float, now: float) -> list[TimerEvent]:
+        """Time's up. Its reminders run their full span from when it is said (``now``,
+        later than ``due`` after a late wake-up), not from when it was due."""
         sched = self.config.schedule
         self._status, self._awaiting = Status.AWAITING, "off"
-        self._segment, self._anchor = "over", due
+        self._segment, self._anchor, self._over_since = "over", max(due, now), due
         self._pending = self._repeats(
             sched.times_up_repeat_seconds,
             sched.times_up_repeat_for_seconds,
@@ -185,13 +187,17 @@ class PhaseSchedule(TimerProgress):
     def _fire_final(self, due: float, now: float) -> list[TimerEvent]:
         self._close_phase(due, "unconfirmed")
         final = self._event("final_chime", due, self._say("announcements.final", due))
-        return [final, *self._next_phase(due)]
+        return [final, *self._next_phase(due, said=now)]
 
     def _fire_rest_over(self, due: float, now: float) -> list[TimerEvent]:
         self._close_phase(due, "completed")
-        return self._next_phase(due)
+        return self._next_phase(due, said=now)
 
-    def _next_phase(self, t: float, prefix: str = "") -> list[TimerEvent]:
+    def _next_phase(
+        self, t: float, prefix: str = "", said: float | None = None
+    ) -> list[TimerEvent]:
+        """The phase after the current one, from ``t``; the put-on reminders run their
+        full span from ``said`` (when the prompt is really said, if later)."""
         following = self._index + 1
         join = self._words.join
         if following >= len(self.plan.phases):
@@ -202,7 +208,7 @@ class PhaseSchedule(TimerProgress):
         sched = self.config.schedule
         self._index = following
         self._status, self._awaiting = Status.AWAITING, "on"
-        self._segment, self._anchor = "put_on", t
+        self._segment, self._anchor = "put_on", max(t, said if said is not None else t)
         self._pending = self._repeats(
             sched.put_on_repeat_seconds,
             sched.put_on_wait_seconds,

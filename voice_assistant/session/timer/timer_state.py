@@ -95,6 +95,7 @@ class TimerProgress:
         self._awaiting = ""
         self._segment = ""  # "active" | "over" | "put_on" | "paused"
         self._anchor = 0.0
+        self._over_since = 0.0  # when time's up was due (the pack time counts from there)
         self._pending: list[DueItem] = []
         self._paused_elapsed = 0.0
         self._stash: list[DueItem] = []
@@ -180,7 +181,7 @@ class TimerProgress:
 
     def _phase_seconds(self, now: float) -> float:
         if self._segment == "over":
-            return self._planned[self._index] + max(0.0, now - self._anchor)
+            return self._planned[self._index] + max(0.0, now - self._over_since)
         return self._elapsed(now)
 
     def _set_planned(self, index: int, seconds: float) -> None:
