@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import make_timer, run_until
 
 from voice_assistant import clock as clock_module
@@ -120,3 +122,77 @@ def test_put_on_reminders_after_a_late_rest_over_run_their_full_span(
     assert [e.kind for e in events] == ["phase_next"]
     assert timer.state.status is Status.AWAITING and timer.state.awaiting == "on"
     assert timer.next_due() == pytest.approx(late + sched.put_on_repeat_seconds)
+
+
+# --- F05: the 20-minute cap is a rule of the session, not of one operation -------------
+
+
+def test_make_it_twenty_after_a_pause_keeps_the_cap(config: SessionConfig) -> None:
+    timer, clock = make_timer(config, "ice")
+    timer.start(0.0)
+    timer.pause(60.0)
+    run_until(timer, clock, 660)
+    timer.resume(660.0)  # capped: nine minutes left
+    changed = timer.change_minutes(720.0, 20)
+    assert [e.kind for e in changed] == ["changed"]
+    assert "only eight minutes of ice is left" in changed[0].text
+    events = run_until(timer, clock, 1300)
+    assert [e.due for e in events if e.kind == "times_up"] == [1200]
+
+
+CAP = 20 * 60.0
+COMMANDS = st.one_of(
+    st.tuples(st.just("wait"), st.sampled_from([1.0, 30.0, 60.0, 300.0, 600.0])),
+    st.tuples(st.just("wait"), st.floats(min_value=0.0, max_value=900.0)),
+    st.tuples(st.sampled_from(["pause", "resume", "start", "done", "left"]), st.just(0.0)),
+    st.tuples(st.just("minutes"), st.sampled_from([5, 7.5, 10, 15, 19, 20])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["ice", "heat", "ice_then_heat"]),
+    first=st.sampled_from([None, 5, 15, 20]),
+    steps=st.lists(COMMANDS, max_size=15),
+)
+def test_no_command_sequence_keeps_a_pack_on_past_the_cap(
+    config: SessionConfig,
+    kind: str,
+    first: float | None,
+    steps: list[tuple[str, float]],
+) -> None:
+    """Any mix of start/pause/resume/"make it N minutes"/time passing: time's up is
+    said by the cap (20 minutes from when that pack first went on), every time."""
+    timer, clock = make_timer(config, kind)
+    if first is not None:
+        timer.change_minutes(0.0, first)
+    events = timer.start(0.0)
+    for command, value in steps:
+        if command == "wait":
+            events += run_until(timer, clock, clock.now() + value)
+            continue
+        now = clock.now()
+        if command == "minutes":
+            events += timer.change_minutes(now, value)
+        else:
+            events += {
+                "pause": timer.pause,
+                "resume": timer.resume,
+                "start": timer.start,
+                "done": timer.confirm,
+                "left": timer.how_long_left,
+            }[command](now)
+        state = timer.state
+        if state.status is Status.RUNNING and state.phase != "rest":
+            started = timer.to_snapshot(now).phases[state.phase_index].started
+            assert started is not None
+            assert now + timer.remaining(now) <= started + CAP + 1e-6
+    events += run_until(timer, clock, clock.now() + 2 * CAP)
+    phases = timer.to_snapshot(clock.now()).phases
+    for event in events:
+        if event.kind == "times_up":
+            started = phases[event.phase_index].started
+            assert started is not None and event.due <= started + CAP + 1e-6
+    for record in phases:
+        if record.phase != "rest" and record.started is not None:
+            assert record.ended is not None  # time's up, done, or stopped: never left on

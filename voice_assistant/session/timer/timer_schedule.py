@@ -112,13 +112,14 @@ class PhaseSchedule(TimerProgress):
     def _thaw(self, now: float) -> bool:
         """Resume the paused phase; True when the cap shortened it (see ``pause``)."""
         on = self._paused_elapsed
-        allowed = self.remaining(now)  # capped: see pause()
-        capped = self._phase.is_application and on + allowed < self._planned[self._index] - EPSILON
+        planned = self._planned[self._index]
+        allowed = self._capped(planned, now)  # see pause()
+        capped = allowed < planned - EPSILON
         self._anchor = now - on
         self._pending, self._stash = self._stash, []
         if capped:
-            self._planned[self._index] = on + allowed
-            self._pending = self._application_items(on + allowed, on)
+            self._planned[self._index] = allowed  # the record keeps the plan
+            self._pending = self._application_items(allowed, on)
         self._segment, self._status = "active", Status.RUNNING
         return capped
 
@@ -127,6 +128,7 @@ class PhaseSchedule(TimerProgress):
         self._records[index] = replace(self._records[index], started=t)
         self._status, self._awaiting = Status.RUNNING, ""
         self._segment, self._anchor = "active", t
+        self._set_planned(index, self._capped(self._planned[index], t))
         seconds = self._planned[index]
         join = self._words.join
         if self.plan.phases[index].is_application:
@@ -265,19 +267,23 @@ class PhaseSchedule(TimerProgress):
         )
         return self._finish("stopped", due, text, "pause_timeout")
 
-    def _change_current(self, now: float, seconds: float) -> list[TimerEvent]:
+    def _change_current(self, now: float, asked: float) -> list[TimerEvent]:
+        """ "Make it N minutes" for the pack on now (or paused): at most the cap allows."""
         elapsed = self._elapsed(now)
+        seconds = self._capped(asked, now)
         self._set_planned(self._index, max(seconds, elapsed))
         accepted = self._say(
-            "requests.accepted_running",
+            "requests.accepted_running"
+            if seconds >= asked - EPSILON
+            else "requests.accepted_capped",
             now,
-            duration=spoken_duration(seconds),
+            duration=spoken_duration(asked),
             remaining=spoken_duration(self.remaining(now)),
         )
         if seconds <= elapsed + EPSILON:
             # Already had that long: time's up now (a pause ends with it).
             self._stash = []
-            first = self._say("requests.accepted", now, duration=spoken_duration(seconds))
+            first = self._say("requests.accepted", now, duration=spoken_duration(asked))
             events = self._fire_times_up(now, now)
             return [replace(events[0], text=self._words.join(first, events[0].text))]
         items = self._application_items(seconds, elapsed)

@@ -131,6 +131,14 @@ class TimerProgress:
             return left
         return 0.0
 
+    def _capped(self, seconds: float, now: float) -> float:
+        """The session rule every path that sets the current pack's length goes
+        through (start, change, resume, pause): never past ``max_minutes`` from when
+        this pack first went on, pauses counted as pack time."""
+        if not self._phase.is_application:
+            return seconds
+        return min(seconds, self._elapsed(now) + self._cap_left(now))
+
     def _cap_left(self, now: float) -> float:
         """Seconds until the current pack would have been on for the cap, counting
         every pause as if the pack had stayed on (the conservative reading)."""
