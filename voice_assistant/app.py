@@ -95,7 +95,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         return EXIT_MISSING
     tell = Teller(sink, speaker)
     journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
-    _install_signal_handlers(inbox)
+    _install_signal_handlers(inbox, script.device_messages["ctrl_z_refused"])
     transcribe = None
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
@@ -423,9 +423,18 @@ def _start_text_input(inbox: queue.Queue[object], script: DialogScript) -> None:
     ConsoleInput(sys.stdin, inbox, on_problem=problem).start()
 
 
-def _install_signal_handlers(inbox: queue.Queue[object]) -> None:
+def _install_signal_handlers(inbox: queue.Queue[object], ctrl_z_refused: str) -> None:
+    """Ctrl-C, SIGTERM, SIGHUP: say to take the pack off, then end. Ctrl-Z (SIGTSTP) is
+    refused, said and printed: stopped, the timer could never say time's up, and a pack
+    left on past its time harms more than a terminal that will not suspend."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         inbox.put(Shutdown(reason=signal.Signals(signum).name))
 
+    def refuse(signum: int, frame: FrameType | None) -> None:
+        inbox.put(DeviceProblem(ctrl_z_refused))
+
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
         signal.signal(sig, handler)
+    if hasattr(signal, "SIGTSTP"):
+        signal.signal(signal.SIGTSTP, refuse)

@@ -146,3 +146,18 @@ def test_signal_mid_session_is_reported_at_the_next_start_once(
 
     third = run_cli("--text", "--mute", "--json", "--data-dir", str(tmp_path), stdin="stop\n")
     assert json_turns(third.stdout)[0]["state"] == "greeting"  # said once, not every start
+
+
+def test_ctrl_z_is_refused_out_loud_and_the_timer_keeps_running(tmp_path: Path) -> None:
+    """F07: SIGTSTP used to stop the process without a word, pack on, no time's up."""
+    process = start_session(tmp_path, speed=100)
+    read_until(process, "start")
+    process.send_signal(signal.SIGTSTP)
+    time.sleep(0.5)
+    state = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    assert state != "T"  # not stopped
+    read_until(process, "halfway")  # still timing: 450 clock seconds = 4.5 s at 100x
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert "Ctrl-Z can't pause me: I'm still timing" in err
+    assert "Traceback" not in err
