@@ -39,7 +39,7 @@ from voice_assistant.events import (
 from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.runtime.assistant import Assistant
 from voice_assistant.runtime.data_folder import Teller, claim_data_folder, open_safe_journal
-from voice_assistant.runtime.output import JsonSink, PlainSink, TurnSink
+from voice_assistant.runtime.output import JsonSink, PlainSink, TurnRecord, TurnSink
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -96,6 +96,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
     tell = Teller(sink, speaker)
     journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
     _install_signal_handlers(inbox, script.device_messages["ctrl_z_refused"])
+    tell_interrupted(journal, speaker, clock, sink)
     transcribe = None
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
@@ -201,11 +202,6 @@ def build_assistant(
         answers = [(question, answer) for question, answer, _ in finished.answers]
         journal.record_answers(conversation_id, answers, clock.wall_time())
 
-    preamble = []
-    interrupted = journal.find_interrupted(clock.wall_time())
-    if interrupted is not None:
-        preamble.append(journal.interrupted_message(interrupted))
-        journal.mark_interrupted(interrupted.session_id, clock.wall_time())
     return Assistant(
         conversation,
         speaker,
@@ -213,8 +209,23 @@ def build_assistant(
         sink,
         session_factory=session_factory,
         on_answers=save_answers,
-        preamble=preamble,
     )
+
+
+def tell_interrupted(journal: SafeJournal, speaker: Speaker, clock: Clock, sink: TurnSink) -> None:
+    """At start, in every mode (always-on too, before any wake phrase): say, printed and
+    spoken, that the last session was interrupted, and only then mark it told, so a
+    kill or power cut in between tells it again at the next start."""
+    interrupted = journal.find_interrupted(clock.wall_time())
+    if interrupted is None:
+        return
+    message = journal.interrupted_message(interrupted)
+    sink.turn(TurnRecord(t=clock.now(), state="notice", say=message))
+    try:
+        speaker.say(message)
+    except (AssistantError, OSError, RuntimeError) as exc:  # printed already
+        log.warning("could not say %r: %s", message, exc)
+    journal.mark_interrupted(interrupted.session_id, clock.wall_time())
 
 
 def build_speaker(

@@ -161,3 +161,18 @@ def test_ctrl_z_is_refused_out_loud_and_the_timer_keeps_running(tmp_path: Path) 
     _, err = process.communicate(timeout=20)
     assert "Ctrl-Z can't pause me: I'm still timing" in err
     assert "Traceback" not in err
+
+
+def test_always_on_restart_tells_the_interrupted_session_before_any_wake_phrase(
+    tmp_path: Path,
+) -> None:
+    """F03: in --wake mode the warning used to wait for the wake phrase."""
+    process = start_session(tmp_path, speed=20)
+    read_until(process, "start")
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=20)
+    again = run_cli("--wake", "--text", "--mute", "--json", "--data-dir", str(tmp_path))
+    turns = json_turns(again.stdout)
+    assert turns and turns[0]["state"] == "notice", (again.stdout, again.stderr)
+    assert turns[0]["say"].startswith("Your ice session was interrupted ")
+    assert "Traceback" not in again.stderr
