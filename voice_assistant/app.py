@@ -182,7 +182,7 @@ def build_assistant(
         plans=config.plan_steps(),
         check_minutes=config.minutes_refusal,
         check_gap=check_gap,
-        today=lambda: datetime.fromtimestamp(clock.wall_time()).date(),
+        today=lambda: datetime.fromtimestamp(clock.wall_time(), clock.zone()).date(),
     )
     conversation = Conversation(script, options)
 

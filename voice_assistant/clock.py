@@ -62,6 +62,15 @@ def local_zone() -> tzinfo | None:
         return None
 
 
+Zone = tzinfo | Callable[[], "tzinfo | None"] | None
+"""Where clock times are said: a fixed zone, or a source read at each use (``local_zone``)."""
+
+
+def zone_now(zone: Zone) -> tzinfo | None:
+    """The zone to use at this moment."""
+    return zone() if callable(zone) else zone
+
+
 class SystemClock:
     """Real time in seconds since this clock was made, suspend included, optionally
     sped up (see the module docstring).

@@ -4,6 +4,9 @@ F10, F19 of the hostile test pass; each test injects its fault)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +16,7 @@ from support import make_timer, run_until
 from voice_assistant import clock as clock_module
 from voice_assistant.clock import WAIT_SLICE, SystemClock
 from voice_assistant.session.plans import SessionConfig, load_session_config
+from voice_assistant.session.timer.timer import SessionTimer
 from voice_assistant.session.timer.timer_state import Status
 
 
@@ -196,3 +200,34 @@ def test_no_command_sequence_keeps_a_pack_on_past_the_cap(
     for record in phases:
         if record.phase != "rest" and record.started is not None:
             assert record.ended is not None  # time's up, done, or stopped: never left on
+
+
+# --- F19: a time-zone change mid-session is followed ------------------------------------
+
+
+def test_the_local_zone_is_read_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    link = tmp_path / "localtime"
+    link.symlink_to("/usr/share/zoneinfo/Europe/London")
+    monkeypatch.setenv("TZ", f":{link}")
+    winter = 1_800_000_000.0  # 2027-01-15 08:00 UTC
+    assert datetime.fromtimestamp(winter, SystemClock().zone()).hour == 8
+    link.unlink()
+    link.symlink_to("/usr/share/zoneinfo/America/New_York")  # travel, timedatectl
+    assert datetime.fromtimestamp(winter, SystemClock().zone()).hour == 3
+    monkeypatch.setenv("TZ", "")
+    assert clock_module.local_zone() == UTC
+    monkeypatch.setenv("TZ", ":/nonexistent/zone")
+    assert clock_module.local_zone() is None  # the C library's idea of local time
+
+
+def test_clock_times_said_in_a_session_follow_a_zone_change(config: SessionConfig) -> None:
+    zone: list[tzinfo] = [ZoneInfo("Europe/London")]
+    plan = config.plan_for("ice")
+    assert plan is not None
+    timer = SessionTimer(plan, config, tz=lambda: zone[0])
+    wall0 = 1_800_000_000.0  # 08:00 in London, 03:00 in New York
+    timer.start(0.0, wall0)
+    zone[0] = ZoneInfo("America/New_York")
+    stopped = timer.stop(60.0)
+    # Ice off at 08:01 UTC, two hours' gap: 10:01 UTC = 5:01 am in New York.
+    assert "The next ice can start at 5:01 am." in stopped[-1].text

@@ -9,8 +9,8 @@ sentences are never due at once. Sentences come from timer_phrases.py.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import tzinfo
 
+from voice_assistant.clock import Zone
 from voice_assistant.events import TimerEvent, TimerEventKind
 from voice_assistant.session.numbers import spoken_duration
 from voice_assistant.session.plans import Plan, Schedule, SessionConfig
@@ -73,7 +73,7 @@ class PhaseSchedule(TimerProgress):
     """Runs the phases of one plan: announcements on time, reminders, pause and its
     cap, the end. The voice commands on top are in timer.py."""
 
-    def __init__(self, plan: Plan, config: SessionConfig, *, tz: tzinfo | None = None) -> None:
+    def __init__(self, plan: Plan, config: SessionConfig, *, tz: Zone = None) -> None:
         super().__init__(plan, config)
         self._words = TimerPhrases(plan, config, tz)
 
