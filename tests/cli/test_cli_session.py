@@ -176,3 +176,20 @@ def test_always_on_restart_tells_the_interrupted_session_before_any_wake_phrase(
     assert turns and turns[0]["state"] == "notice", (again.stdout, again.stderr)
     assert turns[0]["say"].startswith("Your ice session was interrupted ")
     assert "Traceback" not in again.stderr
+
+
+def test_after_sigstop_past_the_end_the_reminders_still_run_in_full(tmp_path: Path) -> None:
+    """F06: stopped (SIGSTOP) past time's up and its five minutes of reminders, the
+    assistant used to say time's up and "I'll stop reminding you" in the same breath."""
+    process = start_session(tmp_path, speed=100)  # 15 minutes of ice = 9 s
+    read_until(process, "start")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGSTOP)
+    time.sleep(14)  # past time's up (9 s) and its reminders (3 s)
+    process.send_signal(signal.SIGCONT)
+    seen = read_until(process, "final_chime", limit=20)
+    kinds = [turn.get("event") for turn in seen]
+    after = kinds[kinds.index("times_up") :]
+    assert after.count("times_up_repeat") >= 5, kinds
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)
