@@ -159,7 +159,7 @@ def test_ctrl_z_is_refused_out_loud_and_the_timer_keeps_running(tmp_path: Path) 
     read_until(process, "halfway")  # still timing: 450 clock seconds = 4.5 s at 100x
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=20)
-    assert "Ctrl-Z can't pause me: I'm still timing" in err
+    assert "Ctrl-Z can't pause me: I keep running" in err
     assert "Traceback" not in err
 
 
