@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from voice_assistant.clock import MonotonicClock  # noqa: E402
+from voice_assistant.clock import SystemClock  # noqa: E402
 from voice_assistant.session.journal.journal import open_journal  # noqa: E402
 from voice_assistant.session.plans import Phase, Plan, load_session_config  # noqa: E402
 from voice_assistant.session.timer.timer import SessionTimer  # noqa: E402
@@ -152,7 +152,7 @@ def short_plan() -> Plan:
 
 def run(seconds: float, speed: float, search: str, chunk_bytes: int, isolate: bool) -> int:
     config = load_session_config()
-    clock = MonotonicClock(speed)
+    clock = SystemClock(speed)
     inbox: queue.Queue[str] = queue.Queue()
     load = DecoderLoad(search, chunk_bytes)
     worker = threading.Thread(target=load.run, daemon=True)

@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from voice_assistant import paths
-from voice_assistant.clock import MonotonicClock
+from voice_assistant.clock import SystemClock
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
@@ -38,7 +38,7 @@ from voice_assistant.events import (
 from voice_assistant.ports import Clock, Recognizer, Speaker
 from voice_assistant.runtime.assistant import Assistant
 from voice_assistant.runtime.data_folder import Teller, claim_data_folder, open_safe_journal
-from voice_assistant.runtime.output import JsonSink, PlainSink, TurnSink
+from voice_assistant.runtime.output import JsonSink, PlainSink, TurnRecord, TurnSink
 from voice_assistant.runtime.trial import Trial
 from voice_assistant.session.controller import SessionController
 from voice_assistant.session.journal.safe_journal import SafeJournal
@@ -78,7 +78,7 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         print("The dialog files are broken, so I can't start.", file=sys.stderr)
         return EXIT_USAGE
     sink: TurnSink = JsonSink() if options.json else PlainSink()
-    clock = MonotonicClock(settings.clock_speed)
+    clock = SystemClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
     try:
         session_config = load_session_config(
@@ -97,7 +97,8 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
     if options.trial is not None:
         tell(*options.trial.notice())
     journal = open_safe_journal(settings.data_dir, session_config, script, sink, tell, lock)
-    _install_signal_handlers(inbox)
+    _install_signal_handlers(inbox, script.device_messages["ctrl_z_refused"])
+    tell_interrupted(journal, speaker, clock, sink)
     transcribe = None
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
@@ -183,7 +184,7 @@ def build_assistant(
         plans=config.plan_steps(),
         check_minutes=config.minutes_refusal,
         check_gap=check_gap,
-        today=lambda: datetime.fromtimestamp(clock.wall_time()).date(),
+        today=lambda: datetime.fromtimestamp(clock.wall_time(), clock.zone()).date(),
     )
     conversation = Conversation(script, options)
 
@@ -203,11 +204,6 @@ def build_assistant(
         answers = [(question, answer) for question, answer, _ in finished.answers]
         journal.record_answers(conversation_id, answers, clock.wall_time())
 
-    preamble = []
-    interrupted = journal.find_interrupted(clock.wall_time())
-    if interrupted is not None:
-        preamble.append(journal.interrupted_message(interrupted))
-        journal.mark_interrupted(interrupted.session_id, clock.wall_time())
     return Assistant(
         conversation,
         speaker,
@@ -215,8 +211,23 @@ def build_assistant(
         sink,
         session_factory=session_factory,
         on_answers=save_answers,
-        preamble=preamble,
     )
+
+
+def tell_interrupted(journal: SafeJournal, speaker: Speaker, clock: Clock, sink: TurnSink) -> None:
+    """At start, in every mode (always-on too, before any wake phrase): say, printed and
+    spoken, that the last session was interrupted, and only then mark it told, so a
+    kill or power cut in between tells it again at the next start."""
+    interrupted = journal.find_interrupted(clock.wall_time())
+    if interrupted is None:
+        return
+    message = journal.interrupted_message(interrupted)
+    sink.turn(TurnRecord(t=clock.now(), state="notice", say=message))
+    try:
+        speaker.say(message)
+    except (AssistantError, OSError, RuntimeError) as exc:  # printed already
+        log.warning("could not say %r: %s", message, exc)
+    journal.mark_interrupted(interrupted.session_id, clock.wall_time())
 
 
 def build_speaker(
@@ -418,9 +429,18 @@ def _start_text_input(inbox: queue.Queue[object], script: DialogScript) -> None:
     ConsoleInput(sys.stdin, inbox, on_problem=problem).start()
 
 
-def _install_signal_handlers(inbox: queue.Queue[object]) -> None:
+def _install_signal_handlers(inbox: queue.Queue[object], ctrl_z_refused: str) -> None:
+    """Ctrl-C, SIGTERM, SIGHUP: say to take the pack off, then end. Ctrl-Z (SIGTSTP) is
+    refused, said and printed: stopped, the timer could never say time's up, and a pack
+    left on past its time harms more than a terminal that will not suspend."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         inbox.put(Shutdown(reason=signal.Signals(signum).name))
 
+    def refuse(signum: int, frame: FrameType | None) -> None:
+        inbox.put(DeviceProblem(ctrl_z_refused))
+
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
         signal.signal(sig, handler)
+    if hasattr(signal, "SIGTSTP"):
+        signal.signal(signal.SIGTSTP, refuse)

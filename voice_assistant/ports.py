@@ -7,6 +7,7 @@ The dialog and timer logic only ever see these; real adapters live in
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Protocol
 
 from voice_assistant.events import Transcript, Vocabulary
@@ -16,13 +17,16 @@ class Clock(Protocol):
     speed: float
 
     def now(self) -> float:
-        """Seconds on this clock (monotonic, may be sped up or fake)."""
+        """Seconds on this clock (counts suspend; may be sped up or fake)."""
 
     def real_seconds(self, clock_seconds: float) -> float:
         """Real seconds to wait for ``clock_seconds`` of this clock."""
 
     def wall_time(self) -> float:
-        """Unix time (journal timestamps only)."""
+        """Unix time (journal timestamps, clock times said aloud)."""
+
+    def zone(self) -> tzinfo | None:
+        """The time zone as it is now, for clock times said aloud (None: local)."""
 
 
 class Speaker(Protocol):

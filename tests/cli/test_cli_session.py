@@ -173,3 +173,50 @@ def test_try_says_so_at_start_and_keeps_a_named_folder(tmp_path: Path) -> None:
     assert "the clock runs 60 times faster" in said
     assert f"Sessions are written to {tmp_path}" in said
     assert tmp_path.is_dir()
+
+
+def test_ctrl_z_is_refused_out_loud_and_the_timer_keeps_running(tmp_path: Path) -> None:
+    """F07: SIGTSTP used to stop the process without a word, pack on, no time's up."""
+    process = start_session(tmp_path, speed=100)
+    read_until(process, "start")
+    process.send_signal(signal.SIGTSTP)
+    time.sleep(0.5)
+    state = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    assert state != "T"  # not stopped
+    read_until(process, "halfway")  # still timing: 450 clock seconds = 4.5 s at 100x
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert "Ctrl-Z can't pause me: I keep running" in err
+    assert "Traceback" not in err
+
+
+def test_always_on_restart_tells_the_interrupted_session_before_any_wake_phrase(
+    tmp_path: Path,
+) -> None:
+    """F03: in --wake mode the warning used to wait for the wake phrase."""
+    process = start_session(tmp_path, speed=20)
+    read_until(process, "start")
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=20)
+    again = run_cli("--wake", "--text", "--mute", "--json", "--data-dir", str(tmp_path))
+    turns = json_turns(again.stdout)
+    assert turns and turns[0]["state"] == "notice", (again.stdout, again.stderr)
+    assert turns[0]["say"].startswith("Your ice session was interrupted ")
+    assert "Traceback" not in again.stderr
+
+
+def test_after_sigstop_past_the_end_the_reminders_still_run_in_full(tmp_path: Path) -> None:
+    """F06: stopped (SIGSTOP) past time's up and its five minutes of reminders, the
+    assistant used to say time's up and "I'll stop reminding you" in the same breath."""
+    process = start_session(tmp_path, speed=100)  # 15 minutes of ice = 9 s
+    read_until(process, "start")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGSTOP)
+    time.sleep(14)  # past time's up (9 s) and its reminders (3 s)
+    process.send_signal(signal.SIGCONT)
+    seen = read_until(process, "final_chime", limit=20)
+    kinds = [turn.get("event") for turn in seen]
+    after = kinds[kinds.index("times_up") :]
+    assert after.count("times_up_repeat") >= 5, kinds
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli, spoken_names
 
-from voice_assistant.app import build_assistant
+from voice_assistant.app import build_assistant, tell_interrupted
 from voice_assistant.clock import FakeClock
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.events import Transcript
@@ -110,6 +110,7 @@ def _rig(
 ) -> tuple[MemorySink, RecordingSpeaker, FakeClock, SafeJournal, Assistant]:
     sink, speaker, clock = MemorySink(), RecordingSpeaker(), FakeClock()
     journal = open_safe_journal(data, config, script, sink, Teller(sink, speaker), lock)
+    tell_interrupted(journal, speaker, clock, sink)  # as run_assistant does, in every mode
     assistant = build_assistant(script, config, journal, speaker, clock, sink)
     return sink, speaker, clock, journal, assistant
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from support import DIALOGS, SCREEN_CLEAR
 
-from voice_assistant.app import build_assistant
+from voice_assistant.app import build_assistant, tell_interrupted
 from voice_assistant.clock import FakeClock
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.errors import JournalError, SpeakerError
 from voice_assistant.events import Shutdown, Transcript
 from voice_assistant.ports import Speaker
 from voice_assistant.runtime.assistant import Assistant
-from voice_assistant.runtime.output import MemorySink
+from voice_assistant.runtime.output import MemorySink, TurnRecord
 from voice_assistant.session.journal.journal import Journal, open_journal
 from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -244,6 +244,7 @@ def test_interrupted_session_is_announced_first(
     first.run([*ICE, "start"], until=420)  # seven minutes in; then the laptop dies
     clock.advance(7 * 60)
     second = Rig(script, config, open_journal(tmp_path, config), clock)
+    tell_interrupted(second.journal, second.speaker, clock, second.sink)
     second.assistant.begin()
     opening = second.sink.records[0]
     assert opening.state == "notice"
@@ -304,3 +305,30 @@ def test_failing_speaker_never_silences_times_up(
     assert any("take the ice off now" in say for _, _, say in records)  # still printed
     assert notices == ["The speaker stopped working."]
     assert "\a" in bell.getvalue()  # chimes fall back to the terminal bell
+
+
+def test_the_interrupted_warning_is_marked_told_only_after_it_was_said(
+    script: DialogScript, config: SessionConfig, tmp_path: Path
+) -> None:
+    """F10: killed while printing the warning, the next start must still say it."""
+    clock = FakeClock(wall_start=1_800_000_000)
+    first = Rig(script, config, open_journal(tmp_path, config), clock)
+    first.run([*ICE, "start"], until=420)
+    clock.advance(60)
+
+    class Killed(BaseException):
+        pass
+
+    class KilledAtFirstWrite(MemorySink):
+        def turn(self, record: TurnRecord) -> None:
+            raise Killed
+
+    second = Rig(script, config, open_journal(tmp_path, config), clock)
+    with pytest.raises(Killed):
+        tell_interrupted(second.journal, second.speaker, clock, KilledAtFirstWrite())
+    third = Rig(script, config, open_journal(tmp_path, config), clock)
+    tell_interrupted(third.journal, third.speaker, clock, third.sink)
+    assert "ice session was interrupted" in third.sink.records[0].say
+    fourth = Rig(script, config, open_journal(tmp_path, config), clock)
+    tell_interrupted(fourth.journal, fourth.speaker, clock, fourth.sink)
+    assert fourth.sink.records == []  # told once it was said

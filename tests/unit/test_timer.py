@@ -363,7 +363,8 @@ def test_late_wake_up_says_only_what_still_matters(config: SessionConfig) -> Non
     # Nobody looked between 449 s and 1000 s: halfway, one minute left, time's up
     # and a repeat are all due; only "time's up" is worth saying now.
     assert [(e.due, e.kind) for e in timer.due_events(1000)] == [(900, "times_up")]
-    assert timer.next_due() == 1020
+    # Its reminders count from when it was said (F06), not from when it was due.
+    assert timer.next_due() == 1030
     # A wake-up a few ms late still says the halfway announcement.
     timer, _ = make_timer(config, "ice")
     timer.start(0.0)

@@ -52,6 +52,7 @@ REQUIRED_DEVICE_MESSAGES = (
     "no_microphone_service",
     "microphone_failed",
     "microphone_back",
+    "ctrl_z_refused",
     "no_speaker",
     "journal_failed",
     "journal_unavailable",

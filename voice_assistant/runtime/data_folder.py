@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from voice_assistant.clock import local_zone
 from voice_assistant.dialog.script import DialogScript
 from voice_assistant.errors import AssistantError
 from voice_assistant.ports import Speaker
@@ -132,7 +133,7 @@ def open_safe_journal(
             tell(text, messages[spoken_key] if spoken_key else None)
 
     try:
-        journal = open_journal(data_dir, config, boot=boot_time)
+        journal = open_journal(data_dir, config, tz=local_zone, boot=boot_time)
     except AssistantError as exc:
         detail = str(exc).rstrip(".")
         say(messages["journal_unavailable"].format(detail=detail), "journal_unavailable_spoken")
@@ -170,5 +171,5 @@ def _restore_unsaved(
     if restored.ended_how is None:
         say(messages["journal_lost_end"].format(session=session))
         return
-    ended = spoken_clock_time(restored.last_seen, reference=time.time())
+    ended = spoken_clock_time(restored.last_seen, local_zone(), reference=time.time())
     say(messages["journal_restored_end"].format(session=session, time=ended))

@@ -67,7 +67,7 @@ class SessionController:
         self.clock = clock
         self.conversation_id = conversation_id
         self.notify = notify
-        self.timer = SessionTimer(plan, config)
+        self.timer = SessionTimer(plan, config, tz=clock.zone)
         self.session_id: int | None = None
         self._last_beat = 0.0
         phrases: dict[str, tuple[str, ...]] = {

@@ -49,7 +49,7 @@ _ALLOWED = {
     "journal": {"session", "ago", "left", "overdue", "phase", "pack", "gap", "wait", "time"},
 }
 _REQUIRED_TEXTS = {
-    "requests": ("accepted", "accepted_running", "too_long", "too_short"),
+    "requests": ("accepted", "accepted_running", "accepted_capped", "too_long", "too_short"),
     "announcements": (
         "start",
         "halfway",

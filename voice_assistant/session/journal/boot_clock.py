@@ -8,10 +8,11 @@ a later start in the same boot measures the real gap since a pack came off.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from voice_assistant.clock import since_boot
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
@@ -29,7 +30,7 @@ def boot_time() -> BootTime | None:
     """Now, as (boot id, seconds since boot); None where the system cannot say."""
     try:
         boot_id = BOOT_ID.read_text(encoding="ascii").strip()
-        seconds = time.clock_gettime(time.CLOCK_BOOTTIME)
-    except (OSError, AttributeError, ValueError):
+    except (OSError, ValueError):
         return None
-    return BootTime(boot_id, seconds) if boot_id else None
+    seconds = since_boot()
+    return BootTime(boot_id, seconds) if boot_id and seconds is not None else None

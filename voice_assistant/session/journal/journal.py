@@ -25,6 +25,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from voice_assistant import paths
+from voice_assistant.clock import Zone, zone_now
 from voice_assistant.errors import JournalError
 from voice_assistant.runtime.privacy import NotPrivate, check_private_file
 from voice_assistant.session.gaps import gap_refusal
@@ -56,7 +57,9 @@ class Journal(JournalRecovery, JournalQueries):
 
     def gap_check(self, kind: str, now_wall: float, plan: Plan | None = None) -> str | None:
         """None when a session of ``kind`` may start now, else the refusal (see gaps.py)."""
-        return gap_refusal(self.config, kind, now_wall, self.last_application_end, self._tz, plan)
+        return gap_refusal(
+            self.config, kind, now_wall, self.last_application_end, zone_now(self._tz), plan
+        )
 
     def interrupted_message(self, info: InterruptedSession) -> str:
         """What to say on start-up about an interrupted session; always ends with
@@ -92,7 +95,7 @@ class Journal(JournalRecovery, JournalQueries):
 def open_journal(
     data_dir: Path,
     config: SessionConfig | None = None,
-    tz: tzinfo | None = None,
+    tz: Zone = None,
     boot: BootClock | None = None,
 ) -> Journal:
     """Open (or create) ``data_dir/journal.sqlite3``.

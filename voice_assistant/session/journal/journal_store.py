@@ -12,10 +12,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from voice_assistant.clock import Zone
 from voice_assistant.errors import JournalError
 from voice_assistant.session.journal.boot_clock import BootClock, BootTime
 from voice_assistant.session.plans import SessionConfig, load_session_config
@@ -34,7 +34,7 @@ class JournalStore:
         conn: sqlite3.Connection,
         path: Path | None,
         config: SessionConfig | None = None,
-        tz: tzinfo | None = None,
+        tz: Zone = None,
         boot: BootClock | None = None,
     ) -> None:
         self._conn = conn

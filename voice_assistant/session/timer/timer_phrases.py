@@ -7,8 +7,8 @@ fills in sentences, so a clinician can change every word in the YAML.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
 
+from voice_assistant.clock import Zone, zone_now
 from voice_assistant.session.gaps import next_allowed_text
 from voice_assistant.session.numbers import spoken_duration, spoken_number
 from voice_assistant.session.plans import Plan, SessionConfig
@@ -16,9 +16,11 @@ from voice_assistant.session.timer.timer_state import PhaseRecord
 
 
 class TimerPhrases:
-    """Sentences for one plan (``tz`` is where clock times are said)."""
+    """Sentences for one plan (``tz`` is where clock times are said: a zone, or a
+    source of the zone as it is when the sentence is made, so a time-zone change
+    mid-session is followed)."""
 
-    def __init__(self, plan: Plan, config: SessionConfig, tz: tzinfo | None = None) -> None:
+    def __init__(self, plan: Plan, config: SessionConfig, tz: Zone = None) -> None:
         self.plan = plan
         self.config = config
         self.tz = tz
@@ -59,7 +61,7 @@ class TimerPhrases:
                 continue
             end = record.ended if record.ended is not None else t
             last_end[record.phase] = max(end, last_end.get(record.phase, end))
-        return next_allowed_text(self.config, last_end, t, wall_origin, self.tz)
+        return next_allowed_text(self.config, last_end, t, wall_origin, zone_now(self.tz))
 
     @staticmethod
     def join(*parts: str) -> str:

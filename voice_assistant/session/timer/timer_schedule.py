@@ -9,8 +9,8 @@ sentences are never due at once. Sentences come from timer_phrases.py.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import tzinfo
 
+from voice_assistant.clock import Zone
 from voice_assistant.events import TimerEvent, TimerEventKind
 from voice_assistant.session.numbers import spoken_duration
 from voice_assistant.session.plans import Plan, Schedule, SessionConfig
@@ -73,7 +73,7 @@ class PhaseSchedule(TimerProgress):
     """Runs the phases of one plan: announcements on time, reminders, pause and its
     cap, the end. The voice commands on top are in timer.py."""
 
-    def __init__(self, plan: Plan, config: SessionConfig, *, tz: tzinfo | None = None) -> None:
+    def __init__(self, plan: Plan, config: SessionConfig, *, tz: Zone = None) -> None:
         super().__init__(plan, config)
         self._words = TimerPhrases(plan, config, tz)
 
@@ -112,13 +112,14 @@ class PhaseSchedule(TimerProgress):
     def _thaw(self, now: float) -> bool:
         """Resume the paused phase; True when the cap shortened it (see ``pause``)."""
         on = self._paused_elapsed
-        allowed = self.remaining(now)  # capped: see pause()
-        capped = self._phase.is_application and on + allowed < self._planned[self._index] - EPSILON
+        planned = self._planned[self._index]
+        allowed = self._capped(planned, now)  # see pause()
+        capped = allowed < planned - EPSILON
         self._anchor = now - on
         self._pending, self._stash = self._stash, []
         if capped:
-            self._planned[self._index] = on + allowed
-            self._pending = self._application_items(on + allowed, on)
+            self._planned[self._index] = allowed  # the record keeps the plan
+            self._pending = self._application_items(allowed, on)
         self._segment, self._status = "active", Status.RUNNING
         return capped
 
@@ -127,6 +128,7 @@ class PhaseSchedule(TimerProgress):
         self._records[index] = replace(self._records[index], started=t)
         self._status, self._awaiting = Status.RUNNING, ""
         self._segment, self._anchor = "active", t
+        self._set_planned(index, self._capped(self._planned[index], t))
         seconds = self._planned[index]
         join = self._words.join
         if self.plan.phases[index].is_application:
@@ -158,9 +160,11 @@ class PhaseSchedule(TimerProgress):
         return fire
 
     def _fire_times_up(self, due: float, now: float) -> list[TimerEvent]:
+        """Time's up. Its reminders run their full span from when it is said (``now``,
+        later than ``due`` after a late wake-up), not from when it was due."""
         sched = self.config.schedule
         self._status, self._awaiting = Status.AWAITING, "off"
-        self._segment, self._anchor = "over", due
+        self._segment, self._anchor, self._over_since = "over", max(due, now), due
         self._pending = self._repeats(
             sched.times_up_repeat_seconds,
             sched.times_up_repeat_for_seconds,
@@ -185,13 +189,17 @@ class PhaseSchedule(TimerProgress):
     def _fire_final(self, due: float, now: float) -> list[TimerEvent]:
         self._close_phase(due, "unconfirmed")
         final = self._event("final_chime", due, self._say("announcements.final", due))
-        return [final, *self._next_phase(due)]
+        return [final, *self._next_phase(due, said=now)]
 
     def _fire_rest_over(self, due: float, now: float) -> list[TimerEvent]:
         self._close_phase(due, "completed")
-        return self._next_phase(due)
+        return self._next_phase(due, said=now)
 
-    def _next_phase(self, t: float, prefix: str = "") -> list[TimerEvent]:
+    def _next_phase(
+        self, t: float, prefix: str = "", said: float | None = None
+    ) -> list[TimerEvent]:
+        """The phase after the current one, from ``t``; the put-on reminders run their
+        full span from ``said`` (when the prompt is really said, if later)."""
         following = self._index + 1
         join = self._words.join
         if following >= len(self.plan.phases):
@@ -202,7 +210,7 @@ class PhaseSchedule(TimerProgress):
         sched = self.config.schedule
         self._index = following
         self._status, self._awaiting = Status.AWAITING, "on"
-        self._segment, self._anchor = "put_on", t
+        self._segment, self._anchor = "put_on", max(t, said if said is not None else t)
         self._pending = self._repeats(
             sched.put_on_repeat_seconds,
             sched.put_on_wait_seconds,
@@ -259,19 +267,23 @@ class PhaseSchedule(TimerProgress):
         )
         return self._finish("stopped", due, text, "pause_timeout")
 
-    def _change_current(self, now: float, seconds: float) -> list[TimerEvent]:
+    def _change_current(self, now: float, asked: float) -> list[TimerEvent]:
+        """ "Make it N minutes" for the pack on now (or paused): at most the cap allows."""
         elapsed = self._elapsed(now)
+        seconds = self._capped(asked, now)
         self._set_planned(self._index, max(seconds, elapsed))
         accepted = self._say(
-            "requests.accepted_running",
+            "requests.accepted_running"
+            if seconds >= asked - EPSILON
+            else "requests.accepted_capped",
             now,
-            duration=spoken_duration(seconds),
+            duration=spoken_duration(asked),
             remaining=spoken_duration(self.remaining(now)),
         )
         if seconds <= elapsed + EPSILON:
             # Already had that long: time's up now (a pause ends with it).
             self._stash = []
-            first = self._say("requests.accepted", now, duration=spoken_duration(seconds))
+            first = self._say("requests.accepted", now, duration=spoken_duration(asked))
             events = self._fire_times_up(now, now)
             return [replace(events[0], text=self._words.join(first, events[0].text))]
         items = self._application_items(seconds, elapsed)

@@ -95,6 +95,7 @@ class TimerProgress:
         self._awaiting = ""
         self._segment = ""  # "active" | "over" | "put_on" | "paused"
         self._anchor = 0.0
+        self._over_since = 0.0  # when time's up was due (the pack time counts from there)
         self._pending: list[DueItem] = []
         self._paused_elapsed = 0.0
         self._stash: list[DueItem] = []
@@ -129,6 +130,14 @@ class TimerProgress:
                 left = min(left, self._cap_left(now))
             return left
         return 0.0
+
+    def _capped(self, seconds: float, now: float) -> float:
+        """The session rule every path that sets the current pack's length goes
+        through (start, change, resume, pause): never past ``max_minutes`` from when
+        this pack first went on, pauses counted as pack time."""
+        if not self._phase.is_application:
+            return seconds
+        return min(seconds, self._elapsed(now) + self._cap_left(now))
 
     def _cap_left(self, now: float) -> float:
         """Seconds until the current pack would have been on for the cap, counting
@@ -180,7 +189,7 @@ class TimerProgress:
 
     def _phase_seconds(self, now: float) -> float:
         if self._segment == "over":
-            return self._planned[self._index] + max(0.0, now - self._anchor)
+            return self._planned[self._index] + max(0.0, now - self._over_since)
         return self._elapsed(now)
 
     def _set_planned(self, index: int, seconds: float) -> None:
