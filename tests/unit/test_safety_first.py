@@ -76,7 +76,9 @@ def test_mixed_or_unclear_danger_answer_is_asked_again_shorter(script: DialogScr
         conversation, turns = talk(script, [reply])
         assert conversation.state == "emergency_saddle", reply
         assert "saddle_numbness" not in conversation.facts
-        assert question.reprompt in turns[-1].say
+        # "no numbness" names the screen's topic: its yes/no form at once (DOMAIN "Repair").
+        shorter = question.yes_no.steps[0].ask if "numb" in reply else question.reprompt
+        assert shorter in turns[-1].say
         assert len(turns[-1].say) < len(question.ask) + 40
 
 

@@ -19,6 +19,7 @@ from transitions import Machine
 from voice_assistant.dialog.flow import TriageFlow
 from voice_assistant.dialog.offer import OfferAction
 from voice_assistant.dialog.onset import FollowUp
+from voice_assistant.dialog.repair import Repair, RepairAction
 from voice_assistant.dialog.replies import read_correction, read_onset_reply
 from voice_assistant.dialog.script import DialogScript, Question, Rule
 from voice_assistant.dialog.states import (
@@ -29,7 +30,12 @@ from voice_assistant.dialog.states import (
     RECOMMENDATION,
     TIMING,
 )
-from voice_assistant.dialog.understanding import Context, Understanding, understand
+from voice_assistant.dialog.understanding import (
+    Context,
+    Understanding,
+    red_flag_topic,
+    understand,
+)
 from voice_assistant.events import PlanSteps, Recommendation, Transcript, Turn, Vocabulary
 
 _NOT_LISTENING = (DONE, TIMING, GREETING, RECOMMENDATION)
@@ -59,8 +65,10 @@ class Conversation:
         self.machine: Machine = self._flow.machine
         self.facts = self._flow.answers.facts
         self.answers = self._flow.answers.log  # (question id, answer, heard text)
-        self._misses = 0
-        self._silences = 0
+        messages = script.messages
+        self._repair = Repair(
+            int(messages["misses_before_yes_no"]), int(messages["misses_before_cautious"])
+        )
         self._follow_up: FollowUp | None = None  # onset: asked "more than three days?"
 
     # --- public API -----------------------------------------------------------------
@@ -99,7 +107,6 @@ class Conversation:
         """React to one reply (typed or recognised; empty text = not understood)."""
         if self.state in _NOT_LISTENING:
             return []
-        self._silences = 0
         if not transcript.text.strip():
             return self._miss()
         meaning = understand(
@@ -112,27 +119,26 @@ class Conversation:
         if meaning.kind == "correction":
             return self._correct(meaning, transcript.text)
         if self.state == CONFIRMING:
-            return self._hear_confirmation(meaning)
+            return self._hear_confirmation(meaning, transcript.text)
         if self.state == OFFER_TIMER:
             return self._hear_offer(transcript.text)
         question = self._flow.question()
         assert question is not None
+        if self._repair.in_yes_no(question.id) and self._follow_up is None:
+            turns = self._hear_yes_no(question, transcript)
+            if turns is not None:
+                return turns
         if question.kind == "onset":
             return self._hear_onset(question, transcript, meaning)
         if meaning.kind != "answer" or meaning.name not in question.values:
-            return self._miss()
+            return self._miss(transcript.text)
         return self._hear_answer(question, meaning.name, transcript)
 
     def silence(self) -> list[Turn]:
-        """Nothing was said before the listening limit; give up politely after a while."""
+        """Nothing was said before the listening limit: a miss like any other."""
         if self.state in _NOT_LISTENING:
             return []
-        silences = self._silences + 1
-        if silences >= int(self.script.messages["silent_prompts_before_goodbye"]):
-            return self.end(self.script.message("no_answer"))
-        turns = self._miss(silence=True)
-        self._silences = silences
-        return turns
+        return self._miss(silence=True)
 
     def stop(self) -> list[Turn]:
         return self.end(self.script.message("stopped"))
@@ -148,8 +154,8 @@ class Conversation:
     # --- internals ------------------------------------------------------------------
 
     def _next(self, rule: Rule | None = None) -> list[Turn]:
-        """Move on (a fresh question starts with no misses and no follow-up)."""
-        self._misses = 0
+        """Move on (the question left was understood; a fresh one has no follow-up)."""
+        self._repair.understood(self.state)
         self._follow_up = None
         return self._flow.next(rule)
 
@@ -197,7 +203,9 @@ class Conversation:
             return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         question = self._flow.question()
         assert question is not None
-        return [self._flow.help(question) if name == "help" else self._flow.ask(question)]
+        if name == "help":
+            return [self._flow.help(question)]
+        return [self._flow.ask(question, self._yes_no_text(question))]
 
     def _correct(self, meaning: Understanding, heard: str) -> list[Turn]:
         """ "Actually yes", "wait, it is swollen": revise that answer and decide again."""
@@ -205,7 +213,7 @@ class Conversation:
         question = self.script.question(meaning.about)
         reading = read_correction(meaning, question, self.script, self.options.today())
         if reading is None:
-            return self._miss()
+            return self._miss(heard)
         self._flow.pending = None
         self._flow.answers.record(question, reading.answer, reading.value, heard)
         noted = self.script.message("correction_noted")
@@ -217,43 +225,106 @@ class Conversation:
         first = turns[0]
         return [replace(first, say=f"{noted} {first.say}"), *turns[1:]]
 
-    def _miss(self, silence: bool = False) -> list[Turn]:
-        self._misses += 1
+    def _miss(self, heard: str = "", silence: bool = False) -> list[Turn]:
+        """Not understood (or silence): say so and ask again, never in a loop."""
+        screen = red_flag_topic(heard, self.script.lexicon) if heard else None
+        if screen is not None:
+            return self._ask_screen(screen)
+        messages = self.script
         prefix = (
-            self.script.device_messages.get("silence", "")
+            messages.device_messages.get("silence", "")
             if silence
-            else self.script.message("not_understood")
+            else messages.message("not_understood")
         )
-        limit = int(self.script.messages["misses_before_listing"])
-        if self._misses >= limit:
-            answers = self._flow.listening.answer_list(self.expects())
-            body = self.script.message("list_answers", answers=answers)
-        elif self.state == OFFER_TIMER:
-            body = self._flow.timer_offer.reprompt()
-        elif self.state == CONFIRMING:
-            body = self._flow.confirm_text()
-        elif self._follow_up is not None and self.state == "onset":
-            body = self.script.message(f"onset_{self._follow_up}")
-        else:
-            question = self._flow.question()
-            body = question.reprompt if question else ""
-        return [self._flow.turn(self.state, f"{prefix} {body}".strip())]
+        if self.state == OFFER_TIMER:
+            if self._repair.miss(OFFER_TIMER) is RepairAction.SETTLE:
+                return self.end(messages.message("offer_not_understood"))
+            return [self._flow.turn(OFFER_TIMER, f"{prefix} {self._flow.timer_offer.reprompt()}")]
+        question = self._flow.question()
+        assert question is not None
+        action = self._repair.miss(question.id)
+        if action is RepairAction.SETTLE:
+            return self._settle(question)
+        if self.state == CONFIRMING and action is RepairAction.ASK_AGAIN:
+            return [self._flow.turn(CONFIRMING, f"{prefix} {self._flow.confirm_text()}")]
+        return [self._ask_again(question, prefix)]
 
-    def _hear_confirmation(self, meaning: Understanding) -> list[Turn]:
+    def _ask_again(self, question: Question, prefix: str) -> Turn:
+        """The short re-prompt: the yes/no form once in it, else the follow-up or reprompt."""
+        if self.state == CONFIRMING:
+            self._flow.pending = None
+            self._flow.go_to(question)
+        text = self._yes_no_text(question)
+        if text is not None:
+            self._follow_up = None
+        elif self._follow_up is not None and question.kind == "onset":
+            text = self.script.message(f"onset_{self._follow_up}")
+        else:
+            text = question.reprompt
+        return self._flow.ask(question, f"{prefix} {text}".strip())
+
+    def _yes_no_text(self, question: Question) -> str | None:
+        """The yes/no step being asked at ``question``, if it is asked that way now."""
+        if not self._repair.in_yes_no(question.id):
+            return None
+        return question.yes_no.steps[self._repair.step(question.id)].ask
+
+    def _ask_screen(self, fact: str) -> list[Turn]:
+        """A red-flag topic named but not understood: that screen's yes/no form at once."""
+        question = self._flow.answers.first_question_for([fact])
+        self._flow.pending = None
+        self._follow_up = None
+        action = self._repair.miss(question.id)
+        self._repair.use_yes_no(question.id)
+        self._flow.go_to(question)
+        if action is RepairAction.SETTLE:
+            return self._settle(question)
+        return [self._flow.ask(question, self._yes_no_text(question))]
+
+    def _settle(self, question: Question) -> list[Turn]:
+        """Asked often enough: take the cautious answer, say so, and move on."""
+        self._flow.pending = None
+        form = question.yes_no
+        self._flow.answers.record(question, "not understood", form.cautious, "")
+        said = form.cautious_say or self.script.message("repair_to_be_safe")
+        turns = self._next()
+        return [replace(turns[0], say=f"{said} {turns[0].say}"), *turns[1:]]
+
+    def _hear_yes_no(self, question: Question, transcript: Transcript) -> list[Turn] | None:
+        """A reply to a yes/no step (onset, cause); None if it is not a yes or a no."""
+        if "yes" in question.expects:
+            return None  # its own answers are yes and no: understood as usual
+        context = self._flow.listening.yes_no_context()
+        meaning = understand(transcript.text, context, self.script.lexicon)
+        if meaning.kind != "answer" or meaning.name not in ("yes", "no", "unsure"):
+            return None
+        form, step = question.yes_no, self._repair.step(question.id)
+        if meaning.name == "no" and step + 1 < len(form.steps):
+            self._repair.understood(question.id)
+            step = self._repair.next_step(question.id)
+            return [self._flow.ask(question, form.steps[step].ask)]
+        values = {"yes": form.steps[step].if_yes, "no": form.if_no, "unsure": form.cautious}
+        self._flow.answers.record(question, meaning.name, values[meaning.name], transcript.text)
+        return self._next()
+
+    def _hear_confirmation(self, meaning: Understanding, heard: str) -> list[Turn]:
         pending = self._flow.pending
         assert pending is not None
         answer = meaning.name if meaning.kind == "answer" else None
         if answer not in ("yes", "no", "unsure"):
-            return self._miss()
+            return self._miss(heard)
         self._flow.pending = None
         question = pending.question
         if answer == "yes":
             value = question.values[pending.answer]
             self._flow.answers.record(question, pending.answer, value, "confirmed")
             return self._next()
+        # Heard wrong: a miss at the question, so this cannot loop either.
+        if self._repair.miss(question.id) is RepairAction.SETTLE:
+            return self._settle(question)
         self._flow.go_to(question)
-        again = self.script.message("confirm_again") + " " + question.ask
-        return [self._flow.ask(question, again)]
+        asked = self._yes_no_text(question) or question.ask
+        return [self._flow.ask(question, self.script.message("confirm_again") + " " + asked)]
 
     def _hear_onset(
         self, question: Question, transcript: Transcript, meaning: Understanding
@@ -276,7 +347,7 @@ class Conversation:
             self._follow_up = reply.follow_up
             message = self.script.message(f"onset_{reply.follow_up}")
             return [self._flow.ask(question, message)]
-        return self._miss()
+        return self._miss(text)
 
     def _hear_offer(self, text: str) -> list[Turn]:
         offer = self._flow.timer_offer
@@ -291,6 +362,6 @@ class Conversation:
             case OfferAction.WAIT:
                 return []
             case OfferAction.MISS:
-                return self._miss()
+                return self._miss(text)
             case _:
                 assert_never(reply.action)
