@@ -28,7 +28,9 @@ def recommendation(turns: list[Turn]) -> Recommendation:
 ROWS = [
     (["yes"], 1, "seek_care", "emergency", ()),
     (["no", "no", "maybe"], 1, "seek_care", "emergency", ()),
-    (["no", "no", "no", "I don't know"], 1, "seek_care", "emergency", ()),
+    # The fall screen, two steps: not sure at either is a yes.
+    (["no", "no", "no", "I don't know", "not sure"], 1, "seek_care", "emergency", ()),
+    (["no", "no", "no", "yes", "yes"], 1, "seek_care", "emergency", ()),
     (["no"] * 4 + ["yes"], 1, "seek_care", "emergency", ()),
     (["no"] * 4 + ["not sure"], 1, "seek_care", "emergency", ()),
     (["no"] * 5 + ["yes"], 2, "seek_care", "today", ()),

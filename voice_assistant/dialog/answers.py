@@ -29,6 +29,7 @@ class TriageAnswers:
 
     def record(self, question: Question, answer: str, value: FactValue, heard: str) -> None:
         self.facts[question.fact] = value
+        self.facts.update(question.also_sets.get(answer, {}))
         self.log.append((question.id, answer, heard))
 
     def record_red_flags(self, screens: Sequence[str], heard: str) -> None:

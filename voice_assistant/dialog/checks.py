@@ -138,6 +138,16 @@ def cross_check(script: DialogScript, directory: Path | None) -> None:
                 raise _fail(
                     directory, "triage.yaml", f"{key}.values", f"no value for answer '{expected}'"
                 )
+    for index, question in enumerate(script.questions):
+        for answer, also in question.also_sets.items():
+            for fact in also:
+                if fact not in facts or answer not in question.values:
+                    raise _fail(
+                        directory,
+                        "triage.yaml",
+                        f"questions.{index}.also_sets.{answer}",
+                        f"needs an answer of this question and a fact a question sets ('{fact}')",
+                    )
     for index, rule in enumerate(script.rules):
         key = f"decision_table.{index}"
         if rule.advice not in script.advice:

@@ -285,7 +285,8 @@ class Conversation:
         """Asked often enough: take the cautious answer, say so, and move on."""
         self._flow.pending = None
         form = question.yes_no
-        self._flow.answers.record(question, "not understood", form.cautious, "")
+        answer = next((a for a, v in question.values.items() if v == form.cautious), "unsure")
+        self._flow.answers.record(question, answer, form.cautious, "not understood")
         said = form.cautious_say or self.script.message("repair_to_be_safe")
         turns = self._next()
         return [replace(turns[0], say=f"{said} {turns[0].say}"), *turns[1:]]

@@ -88,6 +88,8 @@ class Question(_Strict):
     acute_max_hours: float | None = None
     unsure_value: bool | None = None
     confirm_if_unclear: tuple[str, ...] = ()
+    # Answer -> other facts it sets as well (the fall screen's "no": a recent injury).
+    also_sets: dict[str, dict[str, FactValue]] = Field(default_factory=dict)
     yes_no: YesNoForm
 
 
