@@ -185,7 +185,13 @@ class Conversation:
         rule = self._flow.answers.urgent_rule()
         if rule is not None:
             return self._next(rule)
+        asked = self.state
         turns = self._next()
+        question = self._flow.question()
+        # The same question again (a fall told at the fall's second step): it counts.
+        repeated = question is not None and question.id == asked
+        if repeated and question and self._repair.miss(asked) is RepairAction.SETTLE:
+            return self._settle(question)
         if turns and turns[0].recommendation is None:
             turns[0] = replace(turns[0], say=f"{self.script.message('noted')} {turns[0].say}")
         return turns
@@ -195,14 +201,19 @@ class Conversation:
             return self.stop()
         if name == "start_over":
             return [self._flow.start_over(), *self._next()]
+        # "Repeat" and "help" ask again, so they count as misses: never a loop.
         offer = self._flow.timer_offer
         if self.state == OFFER_TIMER:
+            if self._repair.miss(OFFER_TIMER) is RepairAction.SETTLE:
+                return self.end(self.script.message("offer_not_understood"))
             text = offer.help() if name == "help" else offer.repeat(self._flow.advice_text())
             return [self._flow.turn(OFFER_TIMER, text)]
-        if self.state == CONFIRMING:
-            return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         question = self._flow.question()
         assert question is not None
+        if self._repair.miss(question.id) is RepairAction.SETTLE:
+            return self._settle(question)
+        if self.state == CONFIRMING:
+            return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         if name == "help":
             return [self._flow.help(question)]
         return [self._flow.ask(question, self._yes_no_text(question))]
