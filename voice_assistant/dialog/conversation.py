@@ -19,7 +19,7 @@ from transitions import Machine
 from voice_assistant.dialog.flow import TriageFlow
 from voice_assistant.dialog.offer import OfferAction
 from voice_assistant.dialog.onset import FollowUp
-from voice_assistant.dialog.repair import Repair, RepairAction
+from voice_assistant.dialog.repair import Repair, RepairAction, cautious_answer
 from voice_assistant.dialog.replies import read_correction, read_onset_reply
 from voice_assistant.dialog.script import DialogScript, Question, Rule
 from voice_assistant.dialog.states import (
@@ -216,7 +216,7 @@ class Conversation:
             return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         if name == "help":
             return [self._flow.help(question)]
-        return [self._flow.ask(question, self._yes_no_text(question))]
+        return [self._flow.ask(question, self._repair.asking(question))]
 
     def _correct(self, meaning: Understanding, heard: str) -> list[Turn]:
         """ "Actually yes", "wait, it is swollen": revise that answer and decide again."""
@@ -265,7 +265,7 @@ class Conversation:
         if self.state == CONFIRMING:
             self._flow.pending = None
             self._flow.go_to(question)
-        text = self._yes_no_text(question)
+        text = self._repair.asking(question)
         if text is not None:
             self._follow_up = None
         elif self._follow_up is not None and question.kind == "onset":
@@ -273,12 +273,6 @@ class Conversation:
         else:
             text = question.reprompt
         return self._flow.ask(question, f"{prefix} {text}".strip())
-
-    def _yes_no_text(self, question: Question) -> str | None:
-        """The yes/no step being asked at ``question``, if it is asked that way now."""
-        if not self._repair.in_yes_no(question.id):
-            return None
-        return question.yes_no.steps[self._repair.step(question.id)].ask
 
     def _ask_screen(self, fact: str) -> list[Turn]:
         """A red-flag topic named but not understood: that screen's yes/no form at once."""
@@ -290,15 +284,14 @@ class Conversation:
         self._flow.go_to(question)
         if action is RepairAction.SETTLE:
             return self._settle(question)
-        return [self._flow.ask(question, self._yes_no_text(question))]
+        return [self._flow.ask(question, self._repair.asking(question))]
 
     def _settle(self, question: Question) -> list[Turn]:
         """Asked often enough: take the cautious answer, say so, and move on."""
         self._flow.pending = None
-        form = question.yes_no
-        answer = next((a for a, v in question.values.items() if v == form.cautious), "unsure")
-        self._flow.answers.record(question, answer, form.cautious, "not understood")
-        said = form.cautious_say or self.script.message("repair_to_be_safe")
+        answer, value = cautious_answer(question)
+        self._flow.answers.record(question, answer, value, "not understood")
+        said = question.yes_no.cautious_say or self.script.message("repair_to_be_safe")
         turns = self._next()
         return [replace(turns[0], say=f"{said} {turns[0].say}"), *turns[1:]]
 
@@ -310,13 +303,10 @@ class Conversation:
         meaning = understand(transcript.text, context, self.script.lexicon)
         if meaning.kind != "answer" or meaning.name not in ("yes", "no", "unsure"):
             return None
-        form, step = question.yes_no, self._repair.step(question.id)
-        if meaning.name == "no" and step + 1 < len(form.steps):
-            self._repair.understood(question.id)
-            step = self._repair.next_step(question.id)
-            return [self._flow.ask(question, form.steps[step].ask)]
-        values = {"yes": form.steps[step].if_yes, "no": form.if_no, "unsure": form.cautious}
-        self._flow.answers.record(question, meaning.name, values[meaning.name], transcript.text)
+        reply = self._repair.reply(question, meaning.name)
+        if reply.ask is not None:
+            return [self._flow.ask(question, reply.ask)]
+        self._flow.answers.record(question, meaning.name, reply.value, transcript.text)
         return self._next()
 
     def _hear_confirmation(self, meaning: Understanding, heard: str) -> list[Turn]:
@@ -335,7 +325,7 @@ class Conversation:
         if self._repair.miss(question.id) is RepairAction.SETTLE:
             return self._settle(question)
         self._flow.go_to(question)
-        asked = self._yes_no_text(question) or question.ask
+        asked = self._repair.asking(question) or question.ask
         return [self._flow.ask(question, self.script.message("confirm_again") + " " + asked)]
 
     def _hear_onset(

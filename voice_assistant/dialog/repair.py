@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from voice_assistant.dialog.script import FactValue, Question
+
 
 class RepairAction(Enum):
     """What to do after a miss."""
@@ -20,6 +22,14 @@ class RepairAction(Enum):
     ASK_AGAIN = "ask_again"  # the short re-prompt (or the yes/no step, once in that form)
     ASK_YES_NO = "ask_yes_no"  # switch to the question's yes/no form now
     SETTLE = "settle"  # take the cautious answer and say so
+
+
+@dataclass(frozen=True)
+class YesNoReply:
+    """A yes, no or not sure to a yes/no step: the next step to ask, or the value to record."""
+
+    ask: str | None
+    value: FactValue = False
 
 
 @dataclass
@@ -80,3 +90,25 @@ class Repair:
         """No more asking at ``key``: its misses reached the limit."""
         count = self._counts.get(key)
         return count is not None and count.total >= self.settle_after
+
+    def asking(self, question: Question) -> str | None:
+        """The yes/no step being asked at ``question``, if it is asked that way now."""
+        if not self.in_yes_no(question.id):
+            return None
+        return question.yes_no.steps[self.step(question.id)].ask
+
+    def reply(self, question: Question, answer: str) -> YesNoReply:
+        """``answer`` ("yes", "no" or "unsure") to the step asked: a no asks the next one."""
+        form, step = question.yes_no, self.step(question.id)
+        if answer == "no" and step + 1 < len(form.steps):
+            self.understood(question.id)
+            return YesNoReply(form.steps[self.next_step(question.id)].ask)
+        values = {"yes": form.steps[step].if_yes, "no": form.if_no, "unsure": form.cautious}
+        return YesNoReply(None, values[answer])
+
+
+def cautious_answer(question: Question) -> tuple[str, FactValue]:
+    """The answer (for the log) and value taken when ``question`` was not understood."""
+    value = question.yes_no.cautious
+    answer = next((a for a, v in question.values.items() if v == value), "unsure")
+    return answer, value
