@@ -189,6 +189,7 @@ def test_end_of_input(script: DialogScript) -> None:
     conversation, _ = talk(script, ["no"])
     turns = conversation.input_closed()
     assert conversation.state == DONE and turns[-1].end
+    assert "111" in turns[-1].say  # stopping before the advice still says what to do
 
 
 def test_silence_is_a_miss(script: DialogScript) -> None:
