@@ -4,7 +4,8 @@ Pure logic built from ``dialogs/``. Each reply is understood safety first (a
 red flag, then a command, then a correction, then an answer) and handed to
 the state it is for: a question, the confirmation of an unclear answer, or the
 timer offer after the advice. Where the conversation goes next is
-:mod:`.flow`'s job; what is listened for, :mod:`.listening`'s.
+:mod:`.flow`'s job; what is listened for, :mod:`.listening`'s; what to
+do with a reply not understood (never a loop), :mod:`.repair_turns`'.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from transitions import Machine
 
 from voice_assistant.dialog.flow import TriageFlow
 from voice_assistant.dialog.offer import OfferAction
-from voice_assistant.dialog.onset import FollowUp
-from voice_assistant.dialog.repair import Repair, RepairAction, cautious_answer
+from voice_assistant.dialog.repair import Repair, RepairAction
+from voice_assistant.dialog.repair_turns import RepairTurns
 from voice_assistant.dialog.replies import read_correction, read_onset_reply
 from voice_assistant.dialog.script import DialogScript, Question, Rule
 from voice_assistant.dialog.states import (
@@ -33,7 +34,6 @@ from voice_assistant.dialog.states import (
 from voice_assistant.dialog.understanding import (
     Context,
     Understanding,
-    red_flag_topic,
     understand,
 )
 from voice_assistant.events import PlanSteps, Recommendation, Transcript, Turn, Vocabulary
@@ -69,7 +69,7 @@ class Conversation:
         self._repair = Repair(
             int(messages["misses_before_yes_no"]), int(messages["misses_before_cautious"])
         )
-        self._follow_up: FollowUp | None = None  # onset: asked "more than three days?"
+        self._repair_turns = RepairTurns(self._flow, self._repair)
 
     # --- public API -----------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class Conversation:
         if self.state in _NOT_LISTENING:
             return []
         if not transcript.text.strip():
-            return self._miss()
+            return self._repair_turns.miss()
         meaning = understand(
             transcript.text, self._context(), self.script.lexicon, self.question_contexts()
         )
@@ -124,21 +124,21 @@ class Conversation:
             return self._hear_offer(transcript.text)
         question = self._flow.question()
         assert question is not None
-        if self._repair.in_yes_no(question.id) and self._follow_up is None:
-            turns = self._hear_yes_no(question, transcript)
+        if self._repair.in_yes_no(question.id) and self._flow.follow_up is None:
+            turns = self._repair_turns.hear_yes_no(question, transcript)
             if turns is not None:
                 return turns
         if question.kind == "onset":
             return self._hear_onset(question, transcript, meaning)
         if meaning.kind != "answer" or meaning.name not in question.values:
-            return self._miss(transcript.text)
+            return self._repair_turns.miss(transcript.text)
         return self._hear_answer(question, meaning.name, transcript)
 
     def silence(self) -> list[Turn]:
         """Nothing was said before the listening limit: a miss like any other."""
         if self.state in _NOT_LISTENING:
             return []
-        return self._miss(silence=True)
+        return self._repair_turns.miss(silence=True)
 
     def stop(self) -> list[Turn]:
         return self.end(self.script.message("stopped"))
@@ -154,10 +154,7 @@ class Conversation:
     # --- internals ------------------------------------------------------------------
 
     def _next(self, rule: Rule | None = None) -> list[Turn]:
-        """Move on (the question left was understood; a fresh one has no follow-up)."""
-        self._repair.understood(self.state)
-        self._follow_up = None
-        return self._flow.next(rule)
+        return self._repair_turns.next(rule)
 
     def _context(self) -> Context:
         """What the reply is judged against in the current state."""
@@ -191,7 +188,7 @@ class Conversation:
         # The same question again (a fall told at the fall's second step): it counts.
         repeated = question is not None and question.id == asked
         if repeated and question and self._repair.miss(asked) is RepairAction.SETTLE:
-            return self._settle(question)
+            return self._repair_turns.settle(question)
         if turns and turns[0].recommendation is None:
             turns[0] = replace(turns[0], say=f"{self.script.message('noted')} {turns[0].say}")
         return turns
@@ -211,7 +208,7 @@ class Conversation:
         question = self._flow.question()
         assert question is not None
         if self._repair.miss(question.id) is RepairAction.SETTLE:
-            return self._settle(question)
+            return self._repair_turns.settle(question)
         if self.state == CONFIRMING:
             return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         if name == "help":
@@ -224,7 +221,7 @@ class Conversation:
         question = self.script.question(meaning.about)
         reading = read_correction(meaning, question, self.script, self.options.today())
         if reading is None:
-            return self._miss(heard)
+            return self._repair_turns.miss(heard)
         self._flow.pending = None
         self._flow.answers.record(question, reading.answer, reading.value, heard)
         noted = self.script.message("correction_noted")
@@ -236,85 +233,12 @@ class Conversation:
         first = turns[0]
         return [replace(first, say=f"{noted} {first.say}"), *turns[1:]]
 
-    def _miss(self, heard: str = "", silence: bool = False) -> list[Turn]:
-        """Not understood (or silence): say so and ask again, never in a loop."""
-        screen = red_flag_topic(heard, self.script.lexicon) if heard else None
-        if screen is not None:
-            return self._ask_screen(screen)
-        messages = self.script
-        prefix = (
-            messages.device_messages.get("silence", "")
-            if silence
-            else messages.message("not_understood")
-        )
-        if self.state == OFFER_TIMER:
-            if self._repair.miss(OFFER_TIMER) is RepairAction.SETTLE:
-                return self.end(messages.message("offer_not_understood"))
-            return [self._flow.turn(OFFER_TIMER, f"{prefix} {self._flow.timer_offer.reprompt()}")]
-        question = self._flow.question()
-        assert question is not None
-        action = self._repair.miss(question.id)
-        if action is RepairAction.SETTLE:
-            return self._settle(question)
-        if self.state == CONFIRMING and action is RepairAction.ASK_AGAIN:
-            return [self._flow.turn(CONFIRMING, f"{prefix} {self._flow.confirm_text()}")]
-        return [self._ask_again(question, prefix)]
-
-    def _ask_again(self, question: Question, prefix: str) -> Turn:
-        """The short re-prompt: the yes/no form once in it, else the follow-up or reprompt."""
-        if self.state == CONFIRMING:
-            self._flow.pending = None
-            self._flow.go_to(question)
-        text = self._repair.asking(question)
-        if text is not None:
-            self._follow_up = None
-        elif self._follow_up is not None and question.kind == "onset":
-            text = self.script.message(f"onset_{self._follow_up}")
-        else:
-            text = question.reprompt
-        return self._flow.ask(question, f"{prefix} {text}".strip())
-
-    def _ask_screen(self, fact: str) -> list[Turn]:
-        """A red-flag topic named but not understood: that screen's yes/no form at once."""
-        question = self._flow.answers.first_question_for([fact])
-        self._flow.pending = None
-        self._follow_up = None
-        action = self._repair.miss(question.id)
-        self._repair.use_yes_no(question.id)
-        self._flow.go_to(question)
-        if action is RepairAction.SETTLE:
-            return self._settle(question)
-        return [self._flow.ask(question, self._repair.asking(question))]
-
-    def _settle(self, question: Question) -> list[Turn]:
-        """Asked often enough: take the cautious answer, say so, and move on."""
-        self._flow.pending = None
-        answer, value = cautious_answer(question)
-        self._flow.answers.record(question, answer, value, "not understood")
-        said = question.yes_no.cautious_say or self.script.message("repair_to_be_safe")
-        turns = self._next()
-        return [replace(turns[0], say=f"{said} {turns[0].say}"), *turns[1:]]
-
-    def _hear_yes_no(self, question: Question, transcript: Transcript) -> list[Turn] | None:
-        """A reply to a yes/no step (onset, cause); None if it is not a yes or a no."""
-        if "yes" in question.expects:
-            return None  # its own answers are yes and no: understood as usual
-        context = self._flow.listening.yes_no_context()
-        meaning = understand(transcript.text, context, self.script.lexicon)
-        if meaning.kind != "answer" or meaning.name not in ("yes", "no", "unsure"):
-            return None
-        reply = self._repair.reply(question, meaning.name)
-        if reply.ask is not None:
-            return [self._flow.ask(question, reply.ask)]
-        self._flow.answers.record(question, meaning.name, reply.value, transcript.text)
-        return self._next()
-
     def _hear_confirmation(self, meaning: Understanding, heard: str) -> list[Turn]:
         pending = self._flow.pending
         assert pending is not None
         answer = meaning.name if meaning.kind == "answer" else None
         if answer not in ("yes", "no", "unsure"):
-            return self._miss(heard)
+            return self._repair_turns.miss(heard)
         self._flow.pending = None
         question = pending.question
         if answer == "yes":
@@ -323,7 +247,7 @@ class Conversation:
             return self._next()
         # Heard wrong: a miss at the question, so this cannot loop either.
         if self._repair.miss(question.id) is RepairAction.SETTLE:
-            return self._settle(question)
+            return self._repair_turns.settle(question)
         self._flow.go_to(question)
         asked = self._repair.asking(question) or question.ask
         return [self._flow.ask(question, self.script.message("confirm_again") + " " + asked)]
@@ -338,7 +262,7 @@ class Conversation:
             question,
             self.script,
             today=self.options.today(),
-            follow_up=self._follow_up,
+            follow_up=self._flow.follow_up,
             unsure=meaning.hedged or "unsure" in matcher.find(text).names,
             yes_no=self._flow.listening.yes_no_context(),
         )
@@ -346,10 +270,10 @@ class Conversation:
             self._flow.answers.record(question, reply.reading.answer, reply.reading.value, text)
             return self._next()
         if reply.follow_up is not None:
-            self._follow_up = reply.follow_up
+            self._flow.follow_up = reply.follow_up
             message = self.script.message(f"onset_{reply.follow_up}")
             return [self._flow.ask(question, message)]
-        return self._miss(text)
+        return self._repair_turns.miss(text)
 
     def _hear_offer(self, text: str) -> list[Turn]:
         offer = self._flow.timer_offer
@@ -364,6 +288,6 @@ class Conversation:
             case OfferAction.WAIT:
                 return []
             case OfferAction.MISS:
-                return self._miss(text)
+                return self._repair_turns.miss(text)
             case _:
                 assert_never(reply.action)
