@@ -73,6 +73,19 @@ class TriageAnswers:
         raise LookupError(f"no question sets any of {sorted(wanted)}")
 
 
+def flagged_facts(script: DialogScript, screens: Sequence[str]) -> dict[str, FactValue]:
+    """Red flags told where no question can follow (a timed session): each screen is yes,
+    and a follow-up of one (the fall screen's second step) counts as not sure."""
+    facts: dict[str, FactValue] = dict.fromkeys(screens, True)
+    for question in script.questions:
+        follows = question.also_sets.get("yes", {})
+        if question.fact in screens:
+            facts.update(follows)  # as a yes to its question would
+        elif any(facts.get(f) is True for f in follows):
+            facts[question.fact] = question.values.get("unsure", True)
+    return facts
+
+
 @dataclass(frozen=True)
 class AdviceStep:
     """The advice to say; ``goodbye`` (when set) ends the talk instead of a timer offer."""
