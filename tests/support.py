@@ -82,11 +82,14 @@ class FakeRecognizer:
 
 
 def _screening_questions() -> int:
-    """How many danger and same-day screens come before the onset question."""
+    """How many danger and same-day screens are asked before the onset question.
+
+    The fall screen's second step is asked only after a yes to the first.
+    """
     from voice_assistant.dialog.script import load_script
 
     ids = [question.id for question in load_script(DIALOGS).questions]
-    return ids.index("onset")
+    return ids.index("onset") - ids.count("emergency_trauma_serious")
 
 
 SCREEN_CLEAR = ["no"] * _screening_questions()

@@ -242,8 +242,8 @@ def edited(name: str, edit: Edit) -> dict[str, str]:
         ),
         (
             "messages.yaml",
-            lambda d: d["conversation"].update(list_answers="You can answer: {answers."),
-            "conversation.list_answers",
+            lambda d: d["conversation"].update(help_question="Please answer {answers."),
+            "conversation.help_question",
             r"a \{ or \} is unmatched",
         ),
         (

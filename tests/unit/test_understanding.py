@@ -111,20 +111,22 @@ cases(
 cases(
     "symptom",
     TRAUMA,
+    # The fall screen's first step (fact "fall"): any fall, slip or risk named
+    # is a yes to it; a serious one is a yes to the second step too.
     [
-        ("it's not from a fall, a car hit me", "red:serious_trauma"),
-        ("I fell off a ladder", "red:serious_trauma"),
-        ("I fell down the stairs", "red:serious_trauma"),
+        ("it's not from a fall, a car hit me", "red:serious_trauma,fall"),
+        ("I fell off a ladder", "red:serious_trauma,fall"),
+        ("I fell down the stairs", "red:serious_trauma,fall"),
         ("it was a car crash", "red:serious_trauma"),
-        ("I had an accident at work", "red:serious_trauma"),
+        ("I had an accident at work", "red:serious_trauma,fall"),
         ("I was hit by a car", "red:serious_trauma"),
         ("I got kicked in the back", "red:serious_trauma"),
-        ("yes I had a bad fall", "red:serious_trauma"),
-        ("I slipped on the ice", "red:serious_trauma"),
+        ("yes I had a bad fall", "red:serious_trauma,fall"),
+        ("I slipped on the ice", "red:fall"),
         ("a motorbike knocked me over", "red:serious_trauma"),
         ("I landed on my back", "red:serious_trauma"),
-        ("I'm on steroids and I fell", "red:serious_trauma"),
-        ("I have osteoporosis", "red:serious_trauma"),
+        ("I'm on steroids and I fell", "red:serious_trauma,fall"),  # both steps said: emergency
+        ("I have osteoporosis", "red:fall"),
     ],
 )
 cases(
@@ -225,7 +227,7 @@ cases(
     "cause",
     [
         ("it's not from a fall, a car hit me", "red:serious_trauma"),
-        ("I fell down the stairs", "red:serious_trauma"),
+        ("I fell down the stairs", "red:serious_trauma,fall"),
         ("lifting, and now I've lost weight", "red:cancer_weight_loss"),
     ],
 )

@@ -53,7 +53,7 @@ SCREEN_FACT = {
     SADDLE: "saddle_numbness",
     BLADDER: "bladder_bowel",
     LEGS: "leg_weakness",
-    TRAUMA: "serious_trauma",
+    TRAUMA: "fall",  # the fall screen's first step; serious_trauma is its second
     CHEST: "chest_breathing",
     "fever": "fever",
     "cancer": "cancer_weight_loss",
@@ -64,6 +64,7 @@ EMERGENCY = {
     "saddle_numbness",
     "bladder_bowel",
     "leg_weakness",
+    "fall",
     "serious_trauma",
     "chest_breathing",
 }
@@ -78,6 +79,16 @@ def cases(kind: str, where: str, rows: list[tuple[str, str]]) -> None:
 
 
 S, B, L, T, C = (f"red:{SCREEN_FACT[q]}" for q in (SADDLE, BLADDER, LEGS, TRAUMA, CHEST))
+# A fall, accident or blow (any fall: the second step asks if it was serious)
+# and a serious one are both the fall screen (DOMAIN.md, two steps): the cases
+# written for the one-step screen as "red:serious_trauma" are met by either.
+FALL_SCREEN = {"serious_trauma": "fall"}
+
+
+def _screens(meaning: str) -> set[str]:
+    return {FALL_SCREEN.get(screen, screen) for screen in meaning[4:].split(",")}
+
+
 FEVER, CANCER, NIGHT, SENSE = (
     f"red:{SCREEN_FACT[q]}" for q in ("fever", "cancer", "night_pain", "sensation")
 )
@@ -1751,7 +1762,7 @@ def _same(where: str, expected: str, found: str) -> bool:
     if where == "cause" and {expected, found} <= {"no", "other_cause", "unsure"}:
         return True  # all three set the same fact: no known cause
     if expected.startswith("red:") and found.startswith("red:"):
-        return set(expected[4:].split(",")) <= set(found[4:].split(","))
+        return _screens(expected) <= _screens(found)
     return expected == found
 
 
@@ -1940,9 +1951,10 @@ def test_a_fall_from_a_height_is_heard_even_with_the_verb_misheard(
     script: DialogScript, contexts: dict[str, Context]
 ) -> None:
     # Whisper heard espeak's Scottish "I fell off a ladder" as "i feel off a ladder".
+    # A fall from a height is a serious fall: the fall screen's second step is yes.
     for where in (BLADDER, TRAUMA, "onset"):
-        assert _at(script, contexts, where, "i feel off a ladder") == T
-        assert _at(script, contexts, where, "came down from the roof") == T
+        assert _at(script, contexts, where, "i feel off a ladder") == "red:serious_trauma"
+        assert _at(script, contexts, where, "came down from the roof") == "red:serious_trauma"
 
 
 def test_a_symptom_in_new_words_is_a_part_and_a_change_near_each_other(
@@ -1981,8 +1993,9 @@ def test_a_fall_that_matters_for_age_or_bones_is_an_emergency_at_any_question(
     script: DialogScript, contexts: dict[str, Context]
 ) -> None:
     for where in ("onset", "swelling", "cause"):
-        assert _at(script, contexts, where, "I'm eighty one and I tripped on the rug") == T
-        assert _at(script, contexts, where, "i take steroids and i slipped") == T
+        # The fall and why it matters, together: the emergency itself, no second step.
+        for text in ("I'm eighty one and I tripped on the rug", "i take steroids and i slipped"):
+            assert "serious_trauma" in _at(script, contexts, where, text).split(":")[1]
 
 
 def test_not_looked_at_the_swelling_question_is_not_sure(

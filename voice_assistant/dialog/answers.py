@@ -29,6 +29,7 @@ class TriageAnswers:
 
     def record(self, question: Question, answer: str, value: FactValue, heard: str) -> None:
         self.facts[question.fact] = value
+        self.facts.update(question.also_sets.get(answer, {}))
         self.log.append((question.id, answer, heard))
 
     def record_red_flags(self, screens: Sequence[str], heard: str) -> None:
@@ -70,6 +71,19 @@ class TriageAnswers:
             if question.fact in wanted:
                 return question
         raise LookupError(f"no question sets any of {sorted(wanted)}")
+
+
+def flagged_facts(script: DialogScript, screens: Sequence[str]) -> dict[str, FactValue]:
+    """Red flags told where no question can follow (a timed session): each screen is yes,
+    and a follow-up of one (the fall screen's second step) counts as not sure."""
+    facts: dict[str, FactValue] = dict.fromkeys(screens, True)
+    for question in script.questions:
+        follows = question.also_sets.get("yes", {})
+        if question.fact in screens:
+            facts.update(follows)  # as a yes to its question would
+        elif any(facts.get(f) is True for f in follows):
+            facts[question.fact] = question.values.get("unsure", True)
+    return facts
 
 
 @dataclass(frozen=True)

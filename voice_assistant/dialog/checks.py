@@ -20,8 +20,10 @@ if TYPE_CHECKING:  # script.py runs these checks, so it cannot be imported at ru
 
 REQUIRED_MESSAGES = (
     "not_understood",
-    "misses_before_listing",
-    "list_answers",
+    "misses_before_yes_no",
+    "misses_before_cautious",
+    "repair_to_be_safe",
+    "offer_not_understood",
     "help_question",
     "confirm_low_confidence",
     "start_over",
@@ -34,8 +36,6 @@ REQUIRED_MESSAGES = (
     "declined",
     "gap_goodbye",
     "timer_commands_help",
-    "silent_prompts_before_goodbye",
-    "no_answer",
     "input_closed_timing",
     "correction_noted",
     "correction_same_advice",
@@ -70,7 +70,6 @@ REQUIRED_DEVICE_MESSAGES = (
 
 PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "conversation.wake_idle": frozenset({"phrase"}),
-    "conversation.list_answers": frozenset({"answers"}),
     "conversation.help_question": frozenset({"answers"}),
     "conversation.confirm_low_confidence": frozenset({"answer"}),
     "conversation.minutes_set": frozenset({"minutes"}),
@@ -120,6 +119,7 @@ def cross_check(script: DialogScript, directory: Path | None) -> None:
             raise _fail(directory, "triage.yaml", f"{key}.id", f"'{question.id}' used twice")
         ids.add(question.id)
         facts[question.fact] = question
+        _check_yes_no(directory, key, question)
         if question.kind == "onset":
             if question.acute_max_hours is None:
                 raise _fail(
@@ -139,6 +139,16 @@ def cross_check(script: DialogScript, directory: Path | None) -> None:
                 raise _fail(
                     directory, "triage.yaml", f"{key}.values", f"no value for answer '{expected}'"
                 )
+    for index, question in enumerate(script.questions):
+        for answer, also in question.also_sets.items():
+            for fact in also:
+                if fact not in facts or answer not in question.values:
+                    raise _fail(
+                        directory,
+                        "triage.yaml",
+                        f"questions.{index}.also_sets.{answer}",
+                        f"needs an answer of this question and a fact a question sets ('{fact}')",
+                    )
     for index, rule in enumerate(script.rules):
         key = f"decision_table.{index}"
         if rule.advice not in script.advice:
@@ -154,6 +164,14 @@ def cross_check(script: DialogScript, directory: Path | None) -> None:
         if fact not in facts:
             raise _fail(
                 directory, "understanding.yaml", f"screens.{fact}", "no question sets this fact"
+            )
+    for fact in script.lexicon.red_flag_topics:
+        if fact not in script.lexicon.screens or fact not in facts:
+            raise _fail(
+                directory,
+                "understanding.yaml",
+                f"red_flag_topics.{fact}",
+                "not a screen (screens lists them) that a question sets",
             )
     for question_id in script.lexicon.topics:
         if question_id not in ids:
@@ -184,6 +202,23 @@ def cross_check(script: DialogScript, directory: Path | None) -> None:
                 f"no safety line lists '{advice.kind}' in its 'for'",
             )
     _check_advice_length(script, directory)
+
+
+def _check_yes_no(directory: Path | None, key: str, question: Question) -> None:
+    """A yes/no form sets only values its question can set (onset: recent or not)."""
+    form = question.yes_no
+    allowed = set(question.values.values()) if question.kind == "choice" else {True, False}
+    named = {f"steps.{i}.if_yes": step.if_yes for i, step in enumerate(form.steps)}
+    named.update(if_no=form.if_no, cautious=form.cautious)
+    for part, value in named.items():
+        if value not in allowed:
+            shown = ", ".join(sorted(str(v) for v in allowed))
+            raise _fail(
+                directory,
+                "triage.yaml",
+                f"{key}.yes_no.{part}",
+                f"'{value}' is not a value this question sets ({shown})",
+            )
 
 
 def word_count(text: str) -> int:
@@ -238,6 +273,13 @@ def _spoken_texts(script: DialogScript) -> list[tuple[str, str, str]]:
             value = getattr(question, part)
             if value is not None:
                 texts.append(("triage.yaml", f"questions.{index}.{part}", value))
+        form = question.yes_no
+        for step, yes_no in enumerate(form.steps):
+            texts.append(("triage.yaml", f"questions.{index}.yes_no.steps.{step}", yes_no.ask))
+        if form.cautious_say is not None:
+            texts.append(
+                ("triage.yaml", f"questions.{index}.yes_no.cautious_say", form.cautious_say)
+            )
     for name, advice in script.advice.items():
         texts.append(("advice.yaml", f"advice.{name}.say", advice.say))
     for index, line in enumerate(script.safety_lines):

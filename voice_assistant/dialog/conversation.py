@@ -4,7 +4,8 @@ Pure logic built from ``dialogs/``. Each reply is understood safety first (a
 red flag, then a command, then a correction, then an answer) and handed to
 the state it is for: a question, the confirmation of an unclear answer, or the
 timer offer after the advice. Where the conversation goes next is
-:mod:`.flow`'s job; what is listened for, :mod:`.listening`'s.
+:mod:`.flow`'s job; what is listened for, :mod:`.listening`'s; what to
+do with a reply not understood (never a loop), :mod:`.repair_turns`'.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from transitions import Machine
 
 from voice_assistant.dialog.flow import TriageFlow
 from voice_assistant.dialog.offer import OfferAction
-from voice_assistant.dialog.onset import FollowUp
+from voice_assistant.dialog.repair import Repair, RepairAction
+from voice_assistant.dialog.repair_turns import RepairTurns
 from voice_assistant.dialog.replies import read_correction, read_onset_reply
 from voice_assistant.dialog.script import DialogScript, Question, Rule
 from voice_assistant.dialog.states import (
@@ -29,7 +31,11 @@ from voice_assistant.dialog.states import (
     RECOMMENDATION,
     TIMING,
 )
-from voice_assistant.dialog.understanding import Context, Understanding, understand
+from voice_assistant.dialog.understanding import (
+    Context,
+    Understanding,
+    understand,
+)
 from voice_assistant.events import PlanSteps, Recommendation, Transcript, Turn, Vocabulary
 
 _NOT_LISTENING = (DONE, TIMING, GREETING, RECOMMENDATION)
@@ -59,9 +65,11 @@ class Conversation:
         self.machine: Machine = self._flow.machine
         self.facts = self._flow.answers.facts
         self.answers = self._flow.answers.log  # (question id, answer, heard text)
-        self._misses = 0
-        self._silences = 0
-        self._follow_up: FollowUp | None = None  # onset: asked "more than three days?"
+        messages = script.messages
+        self._repair = Repair(
+            int(messages["misses_before_yes_no"]), int(messages["misses_before_cautious"])
+        )
+        self._repair_turns = RepairTurns(self._flow, self._repair)
 
     # --- public API -----------------------------------------------------------------
 
@@ -99,9 +107,8 @@ class Conversation:
         """React to one reply (typed or recognised; empty text = not understood)."""
         if self.state in _NOT_LISTENING:
             return []
-        self._silences = 0
         if not transcript.text.strip():
-            return self._miss()
+            return self._repair_turns.miss()
         meaning = understand(
             transcript.text, self._context(), self.script.lexicon, self.question_contexts()
         )
@@ -112,27 +119,26 @@ class Conversation:
         if meaning.kind == "correction":
             return self._correct(meaning, transcript.text)
         if self.state == CONFIRMING:
-            return self._hear_confirmation(meaning)
+            return self._hear_confirmation(meaning, transcript.text)
         if self.state == OFFER_TIMER:
             return self._hear_offer(transcript.text)
         question = self._flow.question()
         assert question is not None
+        if self._repair.in_yes_no(question.id) and self._flow.follow_up is None:
+            turns = self._repair_turns.hear_yes_no(question, transcript)
+            if turns is not None:
+                return turns
         if question.kind == "onset":
             return self._hear_onset(question, transcript, meaning)
         if meaning.kind != "answer" or meaning.name not in question.values:
-            return self._miss()
+            return self._repair_turns.miss(transcript.text)
         return self._hear_answer(question, meaning.name, transcript)
 
     def silence(self) -> list[Turn]:
-        """Nothing was said before the listening limit; give up politely after a while."""
+        """Nothing was said before the listening limit: a miss like any other."""
         if self.state in _NOT_LISTENING:
             return []
-        silences = self._silences + 1
-        if silences >= int(self.script.messages["silent_prompts_before_goodbye"]):
-            return self.end(self.script.message("no_answer"))
-        turns = self._miss(silence=True)
-        self._silences = silences
-        return turns
+        return self._repair_turns.miss(silence=True)
 
     def stop(self) -> list[Turn]:
         return self.end(self.script.message("stopped"))
@@ -148,10 +154,7 @@ class Conversation:
     # --- internals ------------------------------------------------------------------
 
     def _next(self, rule: Rule | None = None) -> list[Turn]:
-        """Move on (a fresh question starts with no misses and no follow-up)."""
-        self._misses = 0
-        self._follow_up = None
-        return self._flow.next(rule)
+        return self._repair_turns.next(rule)
 
     def _context(self) -> Context:
         """What the reply is judged against in the current state."""
@@ -179,7 +182,13 @@ class Conversation:
         rule = self._flow.answers.urgent_rule()
         if rule is not None:
             return self._next(rule)
+        asked = self.state
         turns = self._next()
+        question = self._flow.question()
+        # The same question again (a fall told at the fall's second step): it counts.
+        repeated = question is not None and question.id == asked
+        if repeated and question and self._repair.miss(asked) is RepairAction.SETTLE:
+            return self._repair_turns.settle(question)
         if turns and turns[0].recommendation is None:
             turns[0] = replace(turns[0], say=f"{self.script.message('noted')} {turns[0].say}")
         return turns
@@ -189,15 +198,22 @@ class Conversation:
             return self.stop()
         if name == "start_over":
             return [self._flow.start_over(), *self._next()]
+        # "Repeat" and "help" ask again, so they count as misses: never a loop.
         offer = self._flow.timer_offer
         if self.state == OFFER_TIMER:
+            if self._repair.miss(OFFER_TIMER) is RepairAction.SETTLE:
+                return self.end(self.script.message("offer_not_understood"))
             text = offer.help() if name == "help" else offer.repeat(self._flow.advice_text())
             return [self._flow.turn(OFFER_TIMER, text)]
-        if self.state == CONFIRMING:
-            return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
         question = self._flow.question()
         assert question is not None
-        return [self._flow.help(question) if name == "help" else self._flow.ask(question)]
+        if self._repair.miss(question.id) is RepairAction.SETTLE:
+            return self._repair_turns.settle(question)
+        if self.state == CONFIRMING:
+            return [self._flow.turn(CONFIRMING, self._flow.confirm_text())]
+        if name == "help":
+            return [self._flow.help(question)]
+        return [self._flow.ask(question, self._repair.asking(question))]
 
     def _correct(self, meaning: Understanding, heard: str) -> list[Turn]:
         """ "Actually yes", "wait, it is swollen": revise that answer and decide again."""
@@ -205,7 +221,7 @@ class Conversation:
         question = self.script.question(meaning.about)
         reading = read_correction(meaning, question, self.script, self.options.today())
         if reading is None:
-            return self._miss()
+            return self._repair_turns.miss(heard)
         self._flow.pending = None
         self._flow.answers.record(question, reading.answer, reading.value, heard)
         noted = self.script.message("correction_noted")
@@ -217,43 +233,24 @@ class Conversation:
         first = turns[0]
         return [replace(first, say=f"{noted} {first.say}"), *turns[1:]]
 
-    def _miss(self, silence: bool = False) -> list[Turn]:
-        self._misses += 1
-        prefix = (
-            self.script.device_messages.get("silence", "")
-            if silence
-            else self.script.message("not_understood")
-        )
-        limit = int(self.script.messages["misses_before_listing"])
-        if self._misses >= limit:
-            answers = self._flow.listening.answer_list(self.expects())
-            body = self.script.message("list_answers", answers=answers)
-        elif self.state == OFFER_TIMER:
-            body = self._flow.timer_offer.reprompt()
-        elif self.state == CONFIRMING:
-            body = self._flow.confirm_text()
-        elif self._follow_up is not None and self.state == "onset":
-            body = self.script.message(f"onset_{self._follow_up}")
-        else:
-            question = self._flow.question()
-            body = question.reprompt if question else ""
-        return [self._flow.turn(self.state, f"{prefix} {body}".strip())]
-
-    def _hear_confirmation(self, meaning: Understanding) -> list[Turn]:
+    def _hear_confirmation(self, meaning: Understanding, heard: str) -> list[Turn]:
         pending = self._flow.pending
         assert pending is not None
         answer = meaning.name if meaning.kind == "answer" else None
         if answer not in ("yes", "no", "unsure"):
-            return self._miss()
+            return self._repair_turns.miss(heard)
         self._flow.pending = None
         question = pending.question
         if answer == "yes":
             value = question.values[pending.answer]
             self._flow.answers.record(question, pending.answer, value, "confirmed")
             return self._next()
+        # Heard wrong: a miss at the question, so this cannot loop either.
+        if self._repair.miss(question.id) is RepairAction.SETTLE:
+            return self._repair_turns.settle(question)
         self._flow.go_to(question)
-        again = self.script.message("confirm_again") + " " + question.ask
-        return [self._flow.ask(question, again)]
+        asked = self._repair.asking(question) or question.ask
+        return [self._flow.ask(question, self.script.message("confirm_again") + " " + asked)]
 
     def _hear_onset(
         self, question: Question, transcript: Transcript, meaning: Understanding
@@ -265,7 +262,7 @@ class Conversation:
             question,
             self.script,
             today=self.options.today(),
-            follow_up=self._follow_up,
+            follow_up=self._flow.follow_up,
             unsure=meaning.hedged or "unsure" in matcher.find(text).names,
             yes_no=self._flow.listening.yes_no_context(),
         )
@@ -273,10 +270,10 @@ class Conversation:
             self._flow.answers.record(question, reply.reading.answer, reply.reading.value, text)
             return self._next()
         if reply.follow_up is not None:
-            self._follow_up = reply.follow_up
+            self._flow.follow_up = reply.follow_up
             message = self.script.message(f"onset_{reply.follow_up}")
             return [self._flow.ask(question, message)]
-        return self._miss()
+        return self._repair_turns.miss(text)
 
     def _hear_offer(self, text: str) -> list[Turn]:
         offer = self._flow.timer_offer
@@ -291,6 +288,6 @@ class Conversation:
             case OfferAction.WAIT:
                 return []
             case OfferAction.MISS:
-                return self._miss()
+                return self._repair_turns.miss(text)
             case _:
                 assert_never(reply.action)

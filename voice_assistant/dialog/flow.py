@@ -16,6 +16,7 @@ from typing import Any
 from voice_assistant.dialog.answers import TriageAnswers, advise
 from voice_assistant.dialog.listening import Listening
 from voice_assistant.dialog.offer import TimerOffer
+from voice_assistant.dialog.onset import FollowUp
 from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import DialogScript, Question, Rule
 from voice_assistant.dialog.states import (
@@ -56,6 +57,7 @@ class TriageFlow:
         self.timer_offer = TimerOffer(script, check_minutes)
         self.recommendation: Recommendation | None = None
         self.pending: Pending | None = None
+        self.follow_up: FollowUp | None = None  # onset: asked "more than three days?"
         self._target = ""
         question_ids = [q.id for q in script.questions]
         self.machine = triage_machine(self, question_ids, self._heads_to)

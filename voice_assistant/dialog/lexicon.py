@@ -52,10 +52,12 @@ class Lexicon(_Patterns):
     clear_yes: tuple[Pattern, ...] = ()  # empty: any yes phrase anywhere is a yes
     correction_markers: tuple[Pattern, ...] = Field(min_length=1)
     topics: dict[str, tuple[Pattern, ...]] = Field(default_factory=dict)
+    # Screen fact -> words naming its topic: an unclear reply naming one asks that screen.
+    red_flag_topics: dict[str, tuple[Pattern, ...]] = Field(default_factory=dict)
     pack_off: tuple[Pattern, ...] = Field(min_length=1)
     screens: dict[str, Screen] = Field(min_length=1)
 
-    @field_validator("topics", mode="before")
+    @field_validator("topics", "red_flag_topics", mode="before")
     @classmethod
     def _compile_topics(cls, value: object) -> object:
         if isinstance(value, dict):

@@ -55,6 +55,27 @@ class AnswersFile(_Strict):
     commands: dict[Literal["repeat", "help", "stop", "start_over"], Answer]
 
 
+class YesNoStep(_Strict):
+    """One yes-or-no question of a question's yes/no form; a yes sets ``if_yes``."""
+
+    ask: str = Field(min_length=1)
+    if_yes: FactValue
+
+
+class YesNoForm(_Strict):
+    """A question asked as yes or no, when its replies are not understood (DOMAIN.md "Repair").
+
+    The steps are asked in turn until one is answered yes; all no sets ``if_no``.
+    Still not understood: ``cautious`` is taken and ``cautious_say`` said (none:
+    a danger screen, whose advice follows "to be safe").
+    """
+
+    steps: tuple[YesNoStep, ...] = Field(min_length=1)
+    if_no: FactValue
+    cautious: FactValue
+    cautious_say: str | None = None
+
+
 class Question(_Strict):
     id: str
     fact: str
@@ -67,6 +88,9 @@ class Question(_Strict):
     acute_max_hours: float | None = None
     unsure_value: bool | None = None
     confirm_if_unclear: tuple[str, ...] = ()
+    # Answer -> other facts it sets as well (the fall screen's "no": a recent injury).
+    also_sets: dict[str, dict[str, FactValue]] = Field(default_factory=dict)
+    yes_no: YesNoForm
 
 
 class Rule(_Strict):

@@ -111,6 +111,15 @@ def understand(
     return _choice_answer(text, words, context, lexicon, hedged)
 
 
+def red_flag_topic(text: str, lexicon: Lexicon) -> str | None:
+    """The first screen (fact) whose topic an unclear reply names ("my bladder, um")."""
+    words = respell(normalize(text), lexicon)
+    for fact, patterns in lexicon.red_flag_topics.items():
+        if any(True for _ in _found(words, patterns)):
+            return fact
+    return None
+
+
 def respell(words: list[str], lexicon: Lexicon) -> list[str]:
     """Dialect and recogniser spellings as plain words: "cannae" -> "cannot"."""
     if not lexicon.spellings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from voice_assistant.dialog.answers import flagged_facts
 from voice_assistant.dialog.offer import minutes_in
 from voice_assistant.dialog.rules import decide
 from voice_assistant.dialog.script import DialogScript
@@ -155,7 +156,7 @@ class SessionController:
     def _red_flag(self, screens: tuple[str, ...], now: float) -> list[Turn]:
         """A red flag mentioned mid-session: stop (journalled as stopped), pack off, advice."""
         turns = self._speak(self.timer.stop(now), now)
-        facts = dict.fromkeys(screens, True)
+        facts = flagged_facts(self.script, screens)
         advice_id = next(
             (rule.advice for rule in self.script.rules if decide([rule], facts).rule is not None),
             None,
