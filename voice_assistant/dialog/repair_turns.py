@@ -1,4 +1,4 @@
-"""The turns of repair (DOMAIN.md "Repair: never a loop"), for the conversation.
+"""The turns of repair (docs/clinical-rules.md section 7), for the conversation.
 
 :class:`~voice_assistant.dialog.repair.Repair` counts and decides; this says
 it: "sorry" and the question again, its yes/no form, a red-flag screen asked

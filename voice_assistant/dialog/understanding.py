@@ -2,7 +2,7 @@
 
 The phrase lists live in ``dialogs/understanding.yaml`` (compiled by
 :mod:`.lexicon` in the notation of :mod:`.patterns`); this module applies the
-rules of DOMAIN.md "Understanding answers: safety first", in order:
+rules of docs/clinical-rules.md section 6, in order:
 
 1. a symptom described is a red flag for its screen, at any question;
 2. a command counts only as the whole reply (or inside a polite frame);
