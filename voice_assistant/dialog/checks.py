@@ -227,7 +227,7 @@ def word_count(text: str) -> int:
 
 
 def _check_advice_length(script: DialogScript, directory: Path | None) -> None:
-    """Spoken advice must be short enough to hear and remember (docs/clinical-rules.md section 5)."""
+    """Spoken advice must be short enough to hear and remember (clinical-rules.md §5)."""
     limits = script.limits
     seen: set[str] = set()
     for index, line in enumerate(script.safety_lines):

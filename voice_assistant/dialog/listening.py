@@ -160,7 +160,7 @@ def _constant(value: str) -> Callable[[str], str]:
 def _answer_meaning(name: str, question: Question | None) -> str:
     """What answer ``name`` means to the decision: the fact value it sets, if any.
 
-    At a danger screen "not sure" counts as "yes" (docs/clinical-rules.md section 1), so a recogniser
+    At a danger screen "not sure" counts as "yes" (clinical-rules.md §1), so a recogniser
     torn between "sure" and "not sure" has heard the same thing; "no" stays
     apart. Elsewhere (the timer offer, a read-back) the answer's own name.
     """

@@ -1,4 +1,4 @@
-"""Repair: never a loop (docs/clinical-rules.md section 7). Counts replies not understood, per question.
+"""Repair: never a loop (clinical-rules.md §7). Counts replies not understood, per question.
 
 Pure and small: the conversation tells it each miss and each yes/no step
 answered no; it says what to do next. After ``yes_no_after`` misses in a row a

@@ -63,7 +63,7 @@ class YesNoStep(_Strict):
 
 
 class YesNoForm(_Strict):
-    """A question asked as yes or no, when its replies are not understood (docs/clinical-rules.md section 7).
+    """A question asked as yes or no, when its replies are not understood (clinical-rules.md §7).
 
     The steps are asked in turn until one is answered yes; all no sets ``if_no``.
     Still not understood: ``cautious`` is taken and ``cautious_say`` said (none:
@@ -125,7 +125,7 @@ class SafetyLine(_Strict):
 
 
 class AdviceLimits(_Strict):
-    """Word limits for spoken advice (docs/clinical-rules.md section 5), checked at load."""
+    """Word limits for spoken advice (clinical-rules.md §5), checked at load."""
 
     say_words: int = Field(gt=0)
     line_words: int = Field(gt=0)
