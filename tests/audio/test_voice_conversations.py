@@ -102,14 +102,20 @@ def test_silence_and_nonsense_are_not_answers(
     answers = {question.id: "banana" for question in script.questions}
     scenario = Scenario(answers, ("none", None), screens=("elephant",))
     result = spoken_conversation(script, recognizer, scenario, "en-us", 150, retry=True)
-    assert result.recommendation is None
     if engine == "whisper":
         # Never taken as an answer: asked again, or (heard as a faint "no") read back
-        # and asked again, so the first danger question is never left. (The pocketsphinx
-        # fallback hears espeak's "banana" as "none"; measured in bench/recognition.py.)
+        # and asked again, so the first danger question is never left with a no; after
+        # four misses it is resolved as not sure, said so (repair: never a loop).
+        # (The pocketsphinx fallback hears espeak's "banana" as "none"; measured in
+        # bench/recognition.py.)
         second_question = " ".join(script.questions[1].ask.split())
         assert not any(second_question in said for said in result.said)
         assert any("didn't catch" in said or "Is that right" in said for said in result.said)
+        assert result.recommendation in (None, ("seek_care", "emergency"))
+        if result.recommendation is not None:
+            assert any("to be safe" in said for said in result.said), result.said
+    else:
+        assert result.recommendation is None
 
 
 def first_words(pcm: bytes, choices: list[str]) -> str:

@@ -308,7 +308,7 @@ class _Stdin(io.StringIO):
 
 def run_wake(monkeypatch: pytest.MonkeyPatch, home: Path, stdin: _Stdin) -> int:
     monkeypatch.setattr(mic, "MicrophoneSource", _NoMicrophone)
-    monkeypatch.setattr(app, "_install_signal_handlers", lambda inbox: None)
+    monkeypatch.setattr(app, "_install_signal_handlers", lambda *args: None)
     monkeypatch.setattr(sys, "stdin", stdin)
     args = cli.build_parser().parse_args(["--wake", "--mute", "--data-dir", str(home)])
     return app.run_assistant(cli.run_options(args), cli.build_settings(args))

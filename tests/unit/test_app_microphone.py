@@ -56,7 +56,7 @@ def test_wake_mode_listens_on_the_microphone_and_prepares_the_wake_phrase(
         return 0
 
     monkeypatch.setattr(app, "build_recognizer", lambda settings, notice: recognizer)
-    monkeypatch.setattr(app, "_install_signal_handlers", lambda inbox: None)
+    monkeypatch.setattr(app, "_install_signal_handlers", lambda *args: None)
     monkeypatch.setattr(wake.WakeLoop, "run", run)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("HEAT_OR_ICE_CONFIG", raising=False)
