@@ -232,3 +232,12 @@ def test_json_shows_urgency(stdin: str, recommendation: tuple[str, str]) -> None
     assert result.returncode == 0, result.stderr
     rec = next(t for t in json_turns(result.stdout) if "recommendation" in t)["recommendation"]
     assert (rec["kind"], rec["urgency"]) == recommendation
+
+
+def test_urgent_advice_ends_on_what_to_do_never_a_casual_goodbye(script: DialogScript) -> None:
+    _, turns = talk(script, ["yes"])  # the first emergency screen
+    assert turns[-1].say == "Please make that call now."
+    assert all("Take care of your back" not in turn.say for turn in turns)
+    fever = script.questions.index(next(q for q in script.questions if q.fact == "fever"))
+    _, turns = talk(script, [*["no"] * fever, "yes"])
+    assert turns[-1].say == "Please contact a doctor or urgent care today."

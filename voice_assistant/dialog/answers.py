@@ -118,10 +118,17 @@ def advise(
     if previous is not None and previous.advice_id != rule.advice:
         text = f"{script.message('advice_changed')} {text}"
     if advice.kind == "seek_care" or not recommendation.plan:
-        return AdviceStep(recommendation, text, script.message("goodbye"))
+        return AdviceStep(recommendation, text, closing(script, recommendation))
     # Too soon since the last pack: say so first, so the advice is heard as
     # "for later", and offer no timer.
     refusal = check_gap(recommendation)
     if refusal:
         return AdviceStep(recommendation, f"{refusal} {text}", script.message("gap_goodbye"))
     return AdviceStep(recommendation, text)
+
+
+def closing(script: DialogScript, recommendation: Recommendation) -> str:
+    """The last words after advice with no timer: urgent advice ends on what to do."""
+    if recommendation.urgency in ("emergency", "today"):
+        return script.message(f"goodbye_{recommendation.urgency}")
+    return script.message("goodbye")

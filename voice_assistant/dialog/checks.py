@@ -29,6 +29,8 @@ REQUIRED_MESSAGES = (
     "start_over",
     "stopped",
     "goodbye",
+    "goodbye_emergency",
+    "goodbye_today",
     "input_closed",
     "offer_timer",
     "offer_timer_reprompt",
