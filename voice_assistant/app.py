@@ -136,7 +136,8 @@ def run_assistant(options: RunOptions, settings: Settings) -> int:
         def set_vocabulary(source: Callable[[], Vocabulary]) -> None:
             holder.source = source
 
-        texts = {key: str(script.messages[key]) for key in ("wake_heard", "wake_idle")}
+        keys = ("wake_heard", "wake_idle", "wake_ready")
+        texts = {key: str(script.messages[key]) for key in keys}
         loop = WakeLoop(
             settings.wake_phrase,
             make_assistant,

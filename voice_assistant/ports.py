@@ -33,8 +33,9 @@ class Speaker(Protocol):
     def say(self, text: str) -> None:
         """Speak ``text``; return only when playback has ended."""
 
-    def chime(self) -> None:
-        """Play a short attention sound (or its stand-in)."""
+    def chime(self, kind: str = "times_up") -> None:
+        """Play a short attention sound (or its stand-in): ``kind`` is "times_up" (the
+        pack must come off) or "listening" (say your answer now)."""
 
 
 class AudioSource(Protocol):

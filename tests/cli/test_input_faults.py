@@ -355,7 +355,8 @@ def test_wake_with_audio_in_hears_the_first_clip_as_the_wake_phrase(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     turns = json_turns(result.stdout)
-    assert turns[0]["say"] == "I'm listening."
+    assert turns[0]["say"] == 'I\'m ready. Say "okay heat or ice" when you need me.'
+    assert turns[1]["say"] == "I'm listening."
     states = [t["state"] for t in turns]
     assert "greeting" in states
     advice = next(t for t in turns if "recommendation" in t)

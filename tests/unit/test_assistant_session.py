@@ -290,7 +290,7 @@ class FailingSpeaker(RecordingSpeaker):
     def say(self, text: str) -> None:
         raise SpeakerError("The speaker stopped working.")
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         raise SpeakerError("The speaker stopped working.")
 
 

@@ -85,3 +85,38 @@ def test_the_small_engine_listens_first_and_whisper_only_for_a_near_miss() -> No
     assert (first.calls, len(inner.heard)) == (3, 1)  # never reached Whisper
     gated.recognize(seconds(1.0), Vocabulary(("yes", "no")))
     assert (first.calls, len(inner.heard)) == (3, 2)  # a conversation: Whisper only
+
+
+def test_always_on_says_it_is_ready_and_acknowledges_with_the_listening_chime() -> None:
+    import queue
+
+    from voice_assistant.clock import FakeClock
+    from voice_assistant.events import InputClosed
+    from voice_assistant.runtime.output import JsonSink
+    from voice_assistant.runtime.wake import WakeLoop
+    from voice_assistant.speech.speakers import RecordingSpeaker
+
+    speaker = RecordingSpeaker()
+    texts = {
+        "wake_heard": "I'm listening.",
+        "wake_idle": "Waiting for {phrase}.",
+        "wake_ready": "I'm ready. Say {phrase}.",
+    }
+
+    class Quiet:
+        input_ended = True
+        shutdown = False
+
+        def vocabulary(self) -> Vocabulary:
+            return Vocabulary(("yes",))
+
+        def run(self, inbox: object) -> None:
+            return None
+
+    loop = WakeLoop("okay heat or ice", Quiet, speaker, JsonSink(), FakeClock(), texts)  # type: ignore[arg-type]  # a stand-in with the Assistant's few members
+    inbox: queue.Queue[object] = queue.Queue()
+    inbox.put(Transcript("okay heat or ice", 0.9, "audio"))
+    inbox.put(InputClosed())
+    assert loop.run(inbox) == 0
+    assert speaker.spoken[:2] == ["I'm ready. Say okay heat or ice.", "I'm listening."]
+    assert speaker.chime_kinds == ["listening"]  # never the time's-up bell

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # script.py runs these checks, so it cannot be imported at ru
 
 REQUIRED_MESSAGES = (
     "not_understood",
+    "wake_ready",
     "misses_before_yes_no",
     "misses_before_cautious",
     "repair_to_be_safe",
@@ -72,6 +73,7 @@ REQUIRED_DEVICE_MESSAGES = (
 
 PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "conversation.wake_idle": frozenset({"phrase"}),
+    "conversation.wake_ready": frozenset({"phrase"}),
     "conversation.help_question": frozenset({"answers"}),
     "conversation.confirm_low_confidence": frozenset({"answer"}),
     "conversation.minutes_set": frozenset({"minutes"}),

@@ -186,6 +186,7 @@ class WakeLoop:
         return self.phrase in words
 
     def run(self, inbox: queue.Queue[object]) -> int:
+        self._say(self.texts["wake_ready"].format(phrase=self.phrase))  # once, aloud
         self._idle()
         while True:
             event = inbox.get()
@@ -206,7 +207,7 @@ class WakeLoop:
             self.conversations += 1
             assistant = self.make_assistant()
             self.set_vocabulary(assistant.vocabulary)
-            self.speaker.chime()
+            self.speaker.chime("listening")  # the time's-up bell means "take it off"
             self._say(self.texts["wake_heard"])
             assistant.run(inbox)
             if assistant.input_ended or assistant.shutdown:

@@ -58,15 +58,15 @@ class EngineFallbackSpeaker:
         assert self.fallback is not None
         self.fallback.say(text)
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         if self.fallback is None:
             try:
-                self.primary.chime()
+                self.primary.chime(kind)
                 return
             except SpeakerError as exc:
                 self._switch(exc)
         assert self.fallback is not None
-        self.fallback.chime()
+        self.fallback.chime(kind)
 
     def _switch(self, exc: SpeakerError) -> None:
         log.warning("natural voice failed, using espeak-ng: %s", exc)

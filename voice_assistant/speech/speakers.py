@@ -22,7 +22,7 @@ class SilentSpeaker:
     def say(self, text: str) -> None:
         return None
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         return None
 
 
@@ -32,12 +32,14 @@ class RecordingSpeaker:
     def __init__(self) -> None:
         self.spoken: list[str] = []
         self.chimes = 0
+        self.chime_kinds: list[str] = []
 
     def say(self, text: str) -> None:
         self.spoken.append(text)
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         self.chimes += 1
+        self.chime_kinds.append(kind)
 
 
 class TeeSpeaker:
@@ -50,9 +52,9 @@ class TeeSpeaker:
         for speaker in self.speakers:
             speaker.say(text)
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         for speaker in self.speakers:
-            speaker.chime()
+            speaker.chime(kind)
 
 
 class FallbackSpeaker:
@@ -82,11 +84,11 @@ class FallbackSpeaker:
     def say(self, text: str) -> None:
         self._attempt(lambda speaker: speaker.say(text))
 
-    def chime(self) -> None:
+    def chime(self, kind: str = "times_up") -> None:
         if self.speaker is None:
             self._ring()
             return
-        self._attempt(lambda speaker: speaker.chime(), ring=True)
+        self._attempt(lambda speaker: speaker.chime(kind), ring=True)
 
     def _attempt(self, action: Callable[[Speaker], None], ring: bool = False) -> None:
         if self.speaker is None:
