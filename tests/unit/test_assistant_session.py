@@ -332,3 +332,24 @@ def test_the_interrupted_warning_is_marked_told_only_after_it_was_said(
     fourth = Rig(script, config, open_journal(tmp_path, config), clock)
     tell_interrupted(fourth.journal, fourth.speaker, clock, fourth.sink)
     assert fourth.sink.records == []  # told once it was said
+
+
+def test_speech_not_understood_in_a_session_gets_help_when_it_matters(
+    script: DialogScript, config: SessionConfig
+) -> None:
+    """A misheard "resume" used to leave the session paused, in silence, until the cap."""
+    rig = Rig(script, config, Journal.in_memory(config))
+    assistant, spoken = rig.assistant, rig.speaker.spoken  # type: ignore[attr-defined]  # a RecordingSpeaker
+    assistant.begin()
+    for answer in [*ICE, "start"]:
+        assistant.handle(Transcript(answer))
+    unheard = Transcript("", 0.0, "audio")
+    before = len(spoken)
+    assistant.handle(unheard)  # once while timing: noise, or talk to someone else
+    assert len(spoken) == before
+    assistant.handle(unheard)  # twice in a row: the person is trying to say something
+    assert len(spoken) == before + 1 and "pause" in spoken[-1].lower()
+    assistant.handle(Transcript("pause"))
+    before = len(spoken)
+    assistant.handle(unheard)  # paused: at once, or the session would wait in silence
+    assert len(spoken) == before + 1 and "resume" in spoken[-1].lower()

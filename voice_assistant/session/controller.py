@@ -27,6 +27,7 @@ from voice_assistant.session.timer.timer_state import Status
 SESSION_ANSWERS = ("done", "start", "time_left", "pause", "resume")
 SESSION_COMMANDS = ("start", "time_left", "pause", "resume")
 CHIME_BEFORE = frozenset({"times_up", "final_chime", "phase_next"})
+UNHEARD_BEFORE_HELP = 2  # utterances not understood in a row, while timing, before help
 
 
 def session_context(script: DialogScript) -> Context:
@@ -71,6 +72,7 @@ class SessionController:
         self.timer = SessionTimer(plan, config, tz=clock.zone)
         self.session_id: int | None = None
         self._last_beat = 0.0
+        self._unheard = 0  # utterances in a row not understood
         phrases: dict[str, tuple[str, ...]] = {
             name: answer.phrases for name, answer in script.commands.items()
         }
@@ -119,9 +121,11 @@ class SessionController:
 
     def hear(self, transcript: Transcript, now: float) -> list[Turn]:
         if not transcript.text.strip():
-            if transcript.source == "audio":
+            if transcript.source == "audio" and not self._unheard_needs_help():
                 return self._speak(self.timer.due_events(now), now)  # noise: stay quiet
+            self._unheard = 0
             return self._speak(self.timer.help(now), now)
+        self._unheard = 0
         meaning = understand(transcript.text, self._context, self.script.lexicon)
         if meaning.kind == "red_flag":
             return self._red_flag(meaning.screens, now)
@@ -152,6 +156,15 @@ class SessionController:
         else:
             events = timer.help(now)
         return self._speak(events, now)
+
+    def _unheard_needs_help(self) -> bool:
+        """Speech not understood during a session: help when the timer waits for the
+        person (paused, or time's up / the next pack), where silence would leave a pack
+        on or a session stuck; while timing, at the second in a row (once is often
+        noise, or talk to someone else)."""
+        self._unheard += 1
+        waiting = self.timer.state.status in (Status.PAUSED, Status.AWAITING)
+        return waiting or self._unheard >= UNHEARD_BEFORE_HELP
 
     def _red_flag(self, screens: tuple[str, ...], now: float) -> list[Turn]:
         """A red flag mentioned mid-session: stop (journalled as stopped), pack off, advice."""
