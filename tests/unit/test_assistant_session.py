@@ -353,3 +353,21 @@ def test_speech_not_understood_in_a_session_gets_help_when_it_matters(
     before = len(spoken)
     assistant.handle(unheard)  # paused: at once, or the session would wait in silence
     assert len(spoken) == before + 1 and "resume" in spoken[-1].lower()
+
+
+def test_a_red_flag_in_a_session_is_said_first_and_alone(
+    script: DialogScript, config: SessionConfig
+) -> None:
+    rig = Rig(script, config, Journal.in_memory(config))
+    assistant, spoken = rig.assistant, rig.speaker.spoken  # type: ignore[attr-defined]  # a RecordingSpeaker
+    assistant.begin()
+    for answer in [*HEAT, "start"]:
+        assistant.handle(Transcript(answer))
+    rig.clock.set(120.0)
+    assistant.tick()
+    before = len(spoken)
+    assistant.handle(Transcript("both my legs have gone weak"))
+    said = spoken[before:]
+    assert said[0].startswith("Take the pack off now. Call emergency services now"), said
+    assert not any("can start" in line for line in said)
+    assert not any("Take care of your back" in line for line in said)

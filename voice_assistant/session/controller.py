@@ -167,8 +167,13 @@ class SessionController:
         return waiting or self._unheard >= UNHEARD_BEFORE_HELP
 
     def _red_flag(self, screens: tuple[str, ...], now: float) -> list[Turn]:
-        """A red flag mentioned mid-session: stop (journalled as stopped), pack off, advice."""
-        turns = self._speak(self.timer.stop(now), now)
+        """A red flag mentioned mid-session: stop (journalled as stopped), pack off, advice.
+
+        The stop is journalled but not said: its words ("the next heat can start at
+        ...") must never come before emergency advice, which is said first and alone.
+        """
+        self._speak(self.timer.stop(now), now)
+        turns: list[Turn] = []
         facts = flagged_facts(self.script, screens)
         advice_id = next(
             (rule.advice for rule in self.script.rules if decide([rule], facts).rule is not None),
