@@ -194,6 +194,8 @@ def test_every_safety_message_of_the_domain_is_said_somewhere(script: DialogScri
         script.message("declined"),
         script.message("gap_goodbye"),
         config.say("announcements.plan_done"),
+        config.say("commands.stop_pack_on", pack="the ice"),
+        config.say("commands.stop_no_pack"),
     ]
     for text in endings:
         assert "Gentle movement helps" in text

@@ -19,6 +19,12 @@ from voice_assistant.session.timer.timer_state import Status
 WALL0 = 1_800_000_000.0  # FakeClock's default wall time at 0: 2027-01-15 08:00:00 UTC
 
 
+CLOSING = (
+    "Gentle movement helps. If it's not better in about three days, or it stops you doing "
+    "normal things, see a doctor, pharmacist or physiotherapist."
+)
+
+
 @pytest.fixture(scope="module")
 def config() -> SessionConfig:
     return load_session_config()
@@ -286,7 +292,9 @@ def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
         (
             200,
             "stopped",
-            "Stopping the session. Take the ice off now. The next ice can start at 10:04 am.",
+            "Stopping the session. Take the ice off now. "
+            + CLOSING
+            + " The next ice can start at 10:04 am.",
         )
     ]
     assert timer.finished and timer.state.ended_how == "stopped"
@@ -298,7 +306,9 @@ def test_stop_during_ice_and_during_rest(config: SessionConfig) -> None:
     run_until(timer, clock, 901)
     timer.confirm(901)
     events = timer.stop(1000)
-    assert events[0].text == ("Stopping the session. Leave at least two hours before the next ice.")
+    assert events[0].text == (
+        f"Stopping the session. {CLOSING} Leave at least two hours before the next ice."
+    )
     assert [p.ended_how for p in timer.to_snapshot(1000).phases] == [
         "completed",
         "stopped",
