@@ -76,6 +76,8 @@ class LineWriter:
         self._lock = threading.Lock()
         self.dropped = 0
         self.failed = False
+        self._queued = 0
+        self._printed = 0
 
     def put(self, text: str) -> None:
         """Queue ``text`` to be printed, or drop it (counted) when the queue is full."""
@@ -87,8 +89,15 @@ class LineWriter:
                 self._thread.start()
         try:
             self._queue.put_nowait(text)
+            self._queued += 1
         except queue.Full:
             self.dropped += 1
+
+    @property
+    def unprinted(self) -> int:
+        """Lines dropped or still waiting: what a stalled reader never got (0 once the
+        stream failed for good: a reader that went away, ``| head -1``, wanted no more)."""
+        return 0 if self.failed else self.dropped + self._queued - self._printed
 
     def close(self, seconds: float = CLOSE_SECONDS) -> bool:
         """Print what is queued within ``seconds``; True when all of it was printed."""
@@ -110,5 +119,9 @@ class LineWriter:
             item = self._queue.get()
             if item is _CLOSE:
                 return
-            if not self.failed and not self._write(str(item)):
+            if self.failed:
+                continue
+            if self._write(str(item)):
+                self._printed += 1
+            else:
                 self.failed = True  # a closed pipe: printing stops, nothing else

@@ -108,9 +108,9 @@ class _StreamSink:
             return
         out, err = self._writers
         out.close(seconds / 2)
-        if out.dropped:
-            log.warning("%d printed lines dropped: the output was not read", out.dropped)
-            self.notice(DROPPED_LINES.format(count=out.dropped))
+        if out.unprinted:
+            log.warning("%d lines not printed: the output was not read", out.unprinted)
+            self.notice(DROPPED_LINES.format(count=out.unprinted))
         err.close(seconds / 2)
 
 
