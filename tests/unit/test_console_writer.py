@@ -30,7 +30,12 @@ def test_a_stalled_stream_drops_and_counts_lines_and_never_blocks() -> None:
 
 def test_lines_are_printed_in_order_and_flushed_at_close() -> None:
     written: list[str] = []
-    writer = LineWriter(lambda text: written.append(text) is None)
+
+    def record(text: str) -> bool:
+        written.append(text)
+        return True
+
+    writer = LineWriter(record)
     for number in range(10):
         writer.put(str(number))
     assert writer.close()
