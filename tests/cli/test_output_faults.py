@@ -259,3 +259,33 @@ def test_logging_handler_failure_prints_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.decode() == "still here\n"
     assert "Traceback" not in errors and "Logging error" not in errors
+
+
+def test_stdout_and_stderr_nobody_reads_with_verbose_logging_still_complete(
+    tmp_path: Path,
+) -> None:
+    """Both streams full pipes and --verbose (a log line for nearly every event): the
+    log, like printing, never holds up speech, the timer or the journal."""
+    wav, data = tmp_path / "wav", tmp_path / "data"
+    command = [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--verbose"]
+    command += ["--save-speech", str(wav), "--clock-speed", "1000", "--data-dir", str(data)]
+    out_read, out_write = _full_pipe()
+    err_read, err_write = _full_pipe()
+    try:
+        result = subprocess.run(
+            command,
+            input=ICE,
+            stdout=out_write,
+            stderr=err_write,
+            text=True,
+            env=_env(tmp_path),
+            timeout=120,
+            check=False,
+        )
+    finally:
+        for fd in (out_read, out_write, err_read, err_write):
+            os.close(fd)
+    assert result.returncode == 0
+    spoken = _spoken(wav)
+    assert any("times-up" in name for name in spoken), spoken
+    assert _journal_rows(data) == [("ice", "completed")]

@@ -125,3 +125,23 @@ class LineWriter:
                 self._printed += 1
             else:
                 self.failed = True  # a closed pipe: printing stops, nothing else
+
+
+class QueuedLogHandler(logging.Handler):
+    """Log records for the console (stderr), written through a :class:`LineWriter`: a log
+    call on the loop's thread (an internal error, ``--verbose``) never waits for a stalled
+    terminal. What is queued gets :data:`CLOSE_SECONDS` at exit (``logging.shutdown``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._writer = LineWriter(line_writer_for(stream), name="console-log")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._writer.put(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def close(self) -> None:
+        self._writer.close()
+        super().close()
