@@ -233,6 +233,26 @@ def test_console_reads_a_line_without_newline_in_bounded_pieces() -> None:
     assert [key for key, _ in problems] == ["long_line"]
 
 
+def test_a_line_that_never_ends_is_answered_at_once_not_after_its_end() -> None:
+    """/dev/zero never sends a newline: its start is delivered (and the cut told) while
+    the rest is still being thrown away."""
+    read_fd, write_fd = os.pipe()
+    with open(read_fd, "rb") as raw, open(write_fd, "wb", buffering=0) as feed:
+        inbox: queue.Queue[object] = queue.Queue()
+        problems: list[str] = []
+        reader = ConsoleInput(
+            type("Stdin", (), {"buffer": raw})(),
+            inbox,
+            on_problem=lambda key, values: problems.append(key),
+        )
+        reader.start()
+        feed.write(b"n" * 10_000)  # and nothing more for now
+        assert inbox.get(timeout=10) == Transcript("n" * MAX_LINE_CHARACTERS)
+        assert problems == ["long_line"]
+        feed.write(b"n" * 100_000 + b"\nstop\n")
+        assert inbox.get(timeout=10) == Transcript("stop")
+
+
 def test_cli_endless_line_is_cut_and_said_once_without_a_traceback() -> None:
     code, out, err = run_bytes("--text", "--mute", stdin=b"no\n" + b"n" * 3_000_000 + b"\nstop\n")
     assert code == 0, err

@@ -66,11 +66,11 @@ def bounded_lines(
         if len(line) < limit or line.endswith(newline):
             yield line, False
             continue
+        yield line, True  # at once: the rest may never end (/dev/zero)
         while True:  # the rest of an over-long line is read and thrown away
             rest = read_line(_DISCARD_PIECE)
             if not rest or rest.endswith(newline):
                 break
-        yield line, True
 
 
 def _decode_start(data: bytes) -> str:
