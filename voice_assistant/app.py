@@ -71,13 +71,20 @@ def load_dialogs(directory: Path | None) -> DialogScript:
 
 
 def run_assistant(options: RunOptions, settings: Settings) -> int:
+    sink: TurnSink = JsonSink() if options.json else PlainSink()
+    try:
+        return _run_assistant(options, settings, sink)
+    finally:
+        sink.close()  # what is still queued is printed, within a second
+
+
+def _run_assistant(options: RunOptions, settings: Settings, sink: TurnSink) -> int:
     try:
         script = load_dialogs(options.dialogs)
     except AssistantError as exc:
         print(str(exc), file=sys.stderr)
         print("The dialog files are broken, so I can't start.", file=sys.stderr)
         return EXIT_USAGE
-    sink: TurnSink = JsonSink() if options.json else PlainSink()
     clock = SystemClock(settings.clock_speed)
     inbox: queue.Queue[object] = queue.Queue()
     try:

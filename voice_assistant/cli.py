@@ -492,9 +492,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None and args.text and args.audio_in:
         parser.error("--text and --audio-in both give the answers: use one of them")
-    logging.basicConfig(
+    from voice_assistant.runtime.console_writer import QueuedLogHandler
+
+    logging.basicConfig(  # a stalled stderr never holds up a log call
         level=logging.DEBUG if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
+        handlers=[QueuedLogHandler(sys.stderr)],
     )
     run: Callable[[argparse.Namespace], int] = args.run
     try:

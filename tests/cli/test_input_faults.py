@@ -24,7 +24,7 @@ from support import DIALOGS, REPO, SCREEN_CLEAR, json_turns, run_cli
 
 from voice_assistant import app, cli
 from voice_assistant.adapters.audio import mic
-from voice_assistant.adapters.text.console import ConsoleInput, parse_line
+from voice_assistant.adapters.text.console import MAX_LINE_CHARACTERS, ConsoleInput, parse_line
 from voice_assistant.dialog.checks import PLACEHOLDERS
 from voice_assistant.dialog.script import FILES, load_script, script_from_yaml
 from voice_assistant.errors import AssistantError, DialogDataError
@@ -176,6 +176,89 @@ def test_console_skips_a_line_that_is_not_utf8_and_reads_the_rest() -> None:
     events = [inbox.get_nowait() for _ in range(inbox.qsize())]
     assert events == [Transcript("no"), Transcript("yes"), Transcript("stop"), InputClosed()]
     assert problems == [("unreadable_line", {"line": 2})]  # told once, not for line 4
+
+
+def _read_all(stream: Any) -> tuple[list[object], list[tuple[str, dict[str, object]]]]:
+    inbox: queue.Queue[object] = queue.Queue()
+    problems: list[tuple[str, dict[str, object]]] = []
+    reader = ConsoleInput(
+        stream, inbox, on_problem=lambda key, values: problems.append((key, values))
+    )
+    reader.start()
+    reader._thread.join(20)
+    return [inbox.get_nowait() for _ in range(inbox.qsize())], problems
+
+
+def test_console_cuts_an_over_long_line_and_reads_the_next_one() -> None:
+    """A paste of a megabyte: its first 2,000 characters are the answer, said once."""
+    raw = b"no\n" + "\u00e9".encode() * 500_000 + b"\n" + b"x" * 9000 + b"\nstop\n"
+    events, problems = _read_all(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    long = "\u00e9" * MAX_LINE_CHARACTERS  # two bytes each: no character cut in two
+    assert events == [
+        Transcript("no"),
+        Transcript(long),
+        Transcript("x" * MAX_LINE_CHARACTERS),
+        Transcript("stop"),
+        InputClosed(),
+    ]
+    assert problems == [("long_line", {"line": 2, "limit": MAX_LINE_CHARACTERS})]
+
+
+def test_console_cuts_a_text_stream_line_too() -> None:
+    events, problems = _read_all(io.StringIO("a" * 5000 + "\nstop\n"))
+    assert events == [Transcript("a" * MAX_LINE_CHARACTERS), Transcript("stop"), InputClosed()]
+    assert [key for key, _ in problems] == ["long_line"]
+
+
+class _EndlessZeros:
+    """stdin from /dev/zero: bytes and never a newline (here 100 MB, then EOF)."""
+
+    def __init__(self) -> None:
+        self.left = 100_000_000
+        self.largest_read = 0
+
+    def readline(self, size: int = -1) -> bytes:
+        assert size > 0, "an unbounded read"
+        self.largest_read = max(self.largest_read, size)
+        piece = min(size, self.left)
+        self.left -= piece
+        return b"\0" * piece
+
+
+def test_console_reads_a_line_without_newline_in_bounded_pieces() -> None:
+    zeros = _EndlessZeros()
+    events, problems = _read_all(type("Stdin", (), {"buffer": zeros})())
+    assert zeros.left == 0 and zeros.largest_read <= 65536
+    assert events == [Transcript("\0" * MAX_LINE_CHARACTERS), InputClosed()]
+    assert [key for key, _ in problems] == ["long_line"]
+
+
+def test_a_line_that_never_ends_is_answered_at_once_not_after_its_end() -> None:
+    """/dev/zero never sends a newline: its start is delivered (and the cut told) while
+    the rest is still being thrown away."""
+    read_fd, write_fd = os.pipe()
+    with open(read_fd, "rb") as raw, open(write_fd, "wb", buffering=0) as feed:
+        inbox: queue.Queue[object] = queue.Queue()
+        problems: list[str] = []
+        reader = ConsoleInput(
+            type("Stdin", (), {"buffer": raw})(),
+            inbox,
+            on_problem=lambda key, values: problems.append(key),
+        )
+        reader.start()
+        feed.write(b"n" * 10_000)  # and nothing more for now
+        assert inbox.get(timeout=10) == Transcript("n" * MAX_LINE_CHARACTERS)
+        assert problems == ["long_line"]
+        feed.write(b"n" * 100_000 + b"\nstop\n")
+        assert inbox.get(timeout=10) == Transcript("stop")
+
+
+def test_cli_endless_line_is_cut_and_said_once_without_a_traceback() -> None:
+    code, out, err = run_bytes("--text", "--mute", stdin=b"no\n" + b"n" * 3_000_000 + b"\nstop\n")
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert err.count("Line 2 of the typed input was longer than 2000 characters") == 1
+    assert "Okay, stopping" in out  # line 3 was still read
 
 
 def test_cli_invalid_utf8_on_stdin_skips_that_line_and_keeps_the_rest() -> None:
@@ -466,3 +549,31 @@ def test_control_characters_from_input_are_never_printed_raw(tmp_path: Path) -> 
     printed = result.stdout + result.stderr
     assert "\x1b" not in printed and "\x07" not in printed
     assert "\\x1b]2;PWNED\\x07" in printed  # shown, as visible escapes
+
+
+def test_a_cut_line_is_understood_in_well_under_a_second_during_a_session() -> None:
+    """Understanding runs on the loop's thread: the 2,000 characters a line is cut to
+    must leave the timer on time (about 0.1 s measured; linear in the length)."""
+    import time
+
+    from voice_assistant.app import build_assistant
+    from voice_assistant.clock import FakeClock
+    from voice_assistant.runtime.output import MemorySink
+    from voice_assistant.session.journal.journal import Journal
+    from voice_assistant.session.journal.safe_journal import SafeJournal
+    from voice_assistant.session.plans import load_session_config
+    from voice_assistant.speech.speakers import RecordingSpeaker
+
+    config = load_session_config(DIALOGS / "session.yaml")
+    sink, clock = MemorySink(), FakeClock()
+    journal = SafeJournal(Journal.in_memory(config), sink.notice, "failed: {detail}")
+    assistant = build_assistant(
+        load_script(DIALOGS), config, journal, RecordingSpeaker(), clock, sink
+    )
+    assistant.begin()
+    for answer in [*SCREEN_CLEAR, "two days ago", "yes", "start"]:
+        assistant.handle(Transcript(answer))
+    for text in ("my back still hurts a bit " * 100, "no " * 700, "ice heat " * 250):
+        started = time.perf_counter()
+        assistant.handle(Transcript(text[:MAX_LINE_CHARACTERS]))
+        assert time.perf_counter() - started < 1.0, text[:20]

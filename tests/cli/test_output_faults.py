@@ -145,6 +145,54 @@ def test_doctor_piped_into_head(tmp_path: Path) -> None:
     _assert_clean(result.stderr)
 
 
+def _full_pipe() -> tuple[int, int]:
+    """A pipe already full, whose reader never reads: every write to it blocks."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    try:
+        while True:
+            os.write(write_fd, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    try:
+        while True:
+            os.write(write_fd, b"x")
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_fd, True)
+    return read_fd, write_fd
+
+
+def test_stdout_nobody_reads_never_holds_up_speech_timer_or_journal(tmp_path: Path) -> None:
+    """Ctrl-S in a terminal, or a pipe whose reader stopped: a whole session with stdout
+    blocked. Time's up is said and journaled on time; printed lines are dropped and counted."""
+    wav, data = tmp_path / "wav", tmp_path / "data"
+    command = [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--json"]
+    command += ["--save-speech", str(wav), "--clock-speed", "1000", "--data-dir", str(data)]
+    read_fd, write_fd = _full_pipe()
+    try:
+        result = subprocess.run(
+            command,
+            input=ICE,
+            stdout=write_fd,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_fd)
+        os.close(read_fd)
+    assert result.returncode == 0, result.stderr
+    _assert_clean(result.stderr)
+    spoken = _spoken(wav)
+    assert any("times-up" in name for name in spoken), spoken
+    assert "that-s-the-end-of-the" in spoken[-1]
+    assert _journal_rows(data) == [("ice", "completed")]
+    assert "printed lines were left out because the output was not being read" in result.stderr
+
+
 class _BrokenPipe(io.StringIO):
     def write(self, text: str) -> int:
         raise BrokenPipeError(32, "Broken pipe")
@@ -211,3 +259,33 @@ def test_logging_handler_failure_prints_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.decode() == "still here\n"
     assert "Traceback" not in errors and "Logging error" not in errors
+
+
+def test_stdout_and_stderr_nobody_reads_with_verbose_logging_still_complete(
+    tmp_path: Path,
+) -> None:
+    """Both streams full pipes and --verbose (a log line for nearly every event): the
+    log, like printing, never holds up speech, the timer or the journal."""
+    wav, data = tmp_path / "wav", tmp_path / "data"
+    command = [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--verbose"]
+    command += ["--save-speech", str(wav), "--clock-speed", "1000", "--data-dir", str(data)]
+    out_read, out_write = _full_pipe()
+    err_read, err_write = _full_pipe()
+    try:
+        result = subprocess.run(
+            command,
+            input=ICE,
+            stdout=out_write,
+            stderr=err_write,
+            text=True,
+            env=_env(tmp_path),
+            timeout=120,
+            check=False,
+        )
+    finally:
+        for fd in (out_read, out_write, err_read, err_write):
+            os.close(fd)
+    assert result.returncode == 0
+    spoken = _spoken(wav)
+    assert any("times-up" in name for name in spoken), spoken
+    assert _journal_rows(data) == [("ice", "completed")]

@@ -61,6 +61,7 @@ REQUIRED_DEVICE_MESSAGES = (
     "journal_unavailable",
     "unreadable_line",
     "bad_time_line",
+    "long_line",
     "journal_failed_spoken",
     "journal_damaged",
     "journal_damaged_spoken",
@@ -89,6 +90,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "devices.already_running": frozenset({"pid"}),
     "devices.unreadable_line": frozenset({"line"}),
     "devices.bad_time_line": frozenset({"line", "problem"}),
+    "devices.long_line": frozenset({"line", "limit"}),
 }
 """The messages.yaml texts the program fills in, and the {placeholders} it supplies for each.
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
+from voice_assistant.runtime.console_writer import (
+    CLOSE_SECONDS,
+    LineWriter,
+    WriteLine,
+    line_writer_for,
+)
 from voice_assistant.runtime.streams import write_line
+
+log = logging.getLogger(__name__)
+
+DROPPED_LINES = (
+    "{count} printed lines were left out because the output was not being read "
+    "(a paused terminal or a full pipe); speech, the timer and the journal were not affected."
+)
 
 
 @dataclass(frozen=True)
@@ -43,23 +57,61 @@ class TurnSink(Protocol):
     def notice(self, text: str) -> None:
         """A message about the product itself (devices, setup), not the dialog."""
 
+    def close(self) -> None:
+        """Print what is still queued, briefly; called once at exit."""
+
 
 class _StreamSink:
-    """Printing is independent of speaking: a stream that fails (closed pipe,
-    ``| head -1``, full disk) is dropped after the first failure, silently, and
-    the assistant goes on speaking, timing and journaling."""
+    """Printing is independent of speaking.
+
+    Given no streams, turns go to stdout and notices to stderr through a
+    :class:`LineWriter` each: printing never blocks the loop (a terminal stopped
+    with Ctrl-S, a pipe nobody reads) and a stream that fails (closed pipe,
+    ``| head -1``, full disk) is dropped, silently, while the assistant goes on
+    speaking, timing and journaling. Streams given (tests) are written at once,
+    dropped after their first failure. :meth:`close` prints what is queued within
+    a short deadline and tells, on stderr, how many lines were dropped.
+    """
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.out: TextIO | None = out or sys.stdout
-        self.err: TextIO | None = err or sys.stderr
+        self.out: WriteLine | None = None
+        self.err: WriteLine | None = None
+        self._writers: list[LineWriter] = []
+        if out is not None and err is not None:
+            self.out = lambda text: write_line(out, text)
+            self.err = lambda text: write_line(err, text)
+            return
+        self.out = self._background(out or sys.stdout, "console-stdout")
+        self.err = self._background(err or sys.stderr, "console-stderr")
+
+    def _background(self, stream: TextIO, name: str) -> WriteLine:
+        writer = LineWriter(line_writer_for(stream), name=name)
+        self._writers.append(writer)
+
+        def put(text: str) -> bool:
+            writer.put(text)
+            return not writer.failed
+
+        return put
 
     def _print(self, text: str) -> None:
-        if self.out is not None and not write_line(self.out, text):
+        if self.out is not None and not self.out(text):
             self.out = None
 
     def notice(self, text: str) -> None:
-        if self.err is not None and not write_line(self.err, text):
+        if self.err is not None and not self.err(text):
             self.err = None
+
+    def close(self, seconds: float = CLOSE_SECONDS) -> None:
+        """Print what is queued (within ``seconds`` in all); say how much was dropped."""
+        if not self._writers:
+            return
+        out, err = self._writers
+        out.close(seconds / 2)
+        if out.unprinted:
+            log.warning("%d lines not printed: the output was not read", out.unprinted)
+            self.notice(DROPPED_LINES.format(count=out.unprinted))
+        err.close(seconds / 2)
 
 
 class PlainSink(_StreamSink):
@@ -90,6 +142,9 @@ class MemorySink:
 
     def notice(self, text: str) -> None:
         self.notices.append(text)
+
+    def close(self) -> None:
+        pass
 
     @property
     def said(self) -> list[str]:

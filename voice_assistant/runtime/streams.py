@@ -65,18 +65,26 @@ class GuardedStream:
         self.broken = True
         try:
             fd = self._stream.fileno()
-            devnull = os.open(os.devnull, os.O_WRONLY)
         except (OSError, ValueError):
             return
-        try:
-            os.dup2(devnull, fd)
-        except OSError:
-            pass
-        finally:
-            os.close(devnull)
+        point_at_devnull(fd)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def point_at_devnull(fd: int) -> None:
+    """Make ``fd`` a /dev/null descriptor (later writes succeed, unseen); quiet on failure."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
 
 
 def write_line(stream: TextIO | None, text: str) -> bool:

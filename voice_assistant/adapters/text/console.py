@@ -7,21 +7,32 @@ and tests use it to speak during a timed session.
 A line that can't be used (bytes that are not UTF-8 text, or an ``@`` time
 that is not a number of seconds) is skipped and reported once; the lines
 after it are read as usual, so a session never ends because of one bad line.
+
+Lines are read in bounded pieces: a line longer than :data:`MAX_LINE_CHARACTERS`
+(a paste, or ``/dev/zero`` that never sends a newline) is cut to its start, said
+once, and the rest of it is read and thrown away up to the next newline. Memory
+stays small, and understanding a line takes milliseconds, never minutes.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import queue
 import re
 import threading
 from collections.abc import Callable, Iterator
-from typing import TextIO
+from typing import AnyStr, TextIO
 
 from voice_assistant.events import InputClosed, Scheduled, Transcript
 from voice_assistant.hearing.timing_marks import BadTimeMark, parse_at_seconds
 
 log = logging.getLogger(__name__)
+
+MAX_LINE_CHARACTERS = 2000
+"""A typed answer is a few words; a longer line is cut to this many characters."""
+_MAX_LINE_BYTES = 4 * MAX_LINE_CHARACTERS  # UTF-8 takes at most four bytes a character
+_DISCARD_PIECE = 65536
 
 _TIMED = re.compile(r"^@(\S*)\s*(.*)$", re.DOTALL)
 
@@ -41,6 +52,31 @@ def parse_line(line: str) -> object:
         at = parse_at_seconds(match.group(1))
         return Scheduled(at=at, event=Transcript(match.group(2).strip()))
     return Transcript(text)
+
+
+def bounded_lines(
+    read_line: Callable[[int], AnyStr], limit: int, newline: AnyStr
+) -> Iterator[tuple[AnyStr, bool]]:
+    """Lines from ``read_line(size)`` (a ``readline`` with a size), each with True when
+    it was longer than ``limit`` and cut: at most ``limit`` items are kept in memory."""
+    while True:
+        line = read_line(limit)
+        if not line:
+            return
+        if len(line) < limit or line.endswith(newline):
+            yield line, False
+            continue
+        yield line, True  # at once: the rest may never end (/dev/zero)
+        while True:  # the rest of an over-long line is read and thrown away
+            rest = read_line(_DISCARD_PIECE)
+            if not rest or rest.endswith(newline):
+                break
+
+
+def _decode_start(data: bytes) -> str:
+    """The UTF-8 text at the start of a cut line (a character cut in two is left out);
+    raises UnicodeDecodeError when the bytes are not UTF-8."""
+    return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=False)
 
 
 class ConsoleInput:
@@ -63,10 +99,13 @@ class ConsoleInput:
 
     def _read(self) -> None:
         try:
-            for number, line in enumerate(self._lines(), start=1):
+            for number, (line, cut) in enumerate(self._lines(), start=1):
                 if line is None:
                     self._problem("unreadable_line", line=number)
                     continue
+                if cut or len(line.rstrip("\r\n")) > MAX_LINE_CHARACTERS:
+                    line = line[:MAX_LINE_CHARACTERS]
+                    self._problem("long_line", line=number, limit=MAX_LINE_CHARACTERS)
                 try:
                     event = parse_line(line)
                 except BadTimeMark as exc:
@@ -77,17 +116,18 @@ class ConsoleInput:
             log.warning("typed input ended: %s", exc)
         self.inbox.put(InputClosed())
 
-    def _lines(self) -> Iterator[str | None]:
-        """Decoded lines; None for a line that is not UTF-8 text."""
+    def _lines(self) -> Iterator[tuple[str | None, bool]]:
+        """Decoded lines, each with True when it was cut; None for a line that is not
+        UTF-8 text."""
         raw = getattr(self.stream, "buffer", None)
         if raw is None:  # already text (tests, or a stream without bytes underneath)
-            yield from self.stream
+            yield from bounded_lines(self.stream.readline, MAX_LINE_CHARACTERS + 1, "\n")
             return
-        for data in raw:
+        for data, cut in bounded_lines(raw.readline, _MAX_LINE_BYTES + 1, b"\n"):
             try:
-                yield data.decode("utf-8-sig")
+                yield (_decode_start(data) if cut else data.decode("utf-8-sig")), cut
             except UnicodeDecodeError:
-                yield None
+                yield None, cut
 
     def _problem(self, key: str, **values: object) -> None:
         """Each kind of problem is told once; later ones only go to the log."""
