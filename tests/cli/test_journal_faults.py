@@ -9,6 +9,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -219,6 +220,42 @@ def test_sound_wal_after_kill_9_is_not_reported(tmp_path: Path) -> None:
     journal = open_journal(data)
     assert journal.warnings == []
     assert len(journal.answers("c19")) == 1  # nothing lost
+    journal.close()
+
+
+def _lone_frame_header(wal: Path, commit: int) -> bytes:
+    """A frame header with the current salt, as SQLite writes it before the page."""
+    data = wal.read_bytes()
+    return struct.pack(">2I", 2, commit) + data[16:24] + b"\x00" * 8
+
+
+@pytest.mark.parametrize("commit", [0, 3])
+def test_kill_9_between_frame_header_and_page_is_not_damage(tmp_path: Path, commit: int) -> None:
+    # F18: SQLite writes a WAL frame as two writes; a kill between them leaves a header with
+    # no page. That frame was never committed and SQLite ignores it: no damage to report.
+    data = tmp_path / "data"
+    _write_then_kill_9(tmp_path, data)
+    wal = data / "journal.sqlite3-wal"
+    with wal.open("ab") as out:
+        out.write(_lone_frame_header(wal, commit))
+    journal = open_journal(data)
+    assert journal.warnings == []
+    assert len(journal.answers("c19")) == 1  # nothing committed lost
+    journal.close()
+    assert not list(data.glob("journal.sqlite3-wal.damaged-*"))
+
+
+def test_damaged_frame_of_an_unfinished_transaction_is_not_damage(tmp_path: Path) -> None:
+    # a whole last frame that fails its checksum but ends no transaction: nothing is lost
+    data = tmp_path / "data"
+    _write_then_kill_9(tmp_path, data)
+    wal = data / "journal.sqlite3-wal"
+    page = int.from_bytes(wal.read_bytes()[8:12], "big")
+    with wal.open("ab") as out:
+        out.write(_lone_frame_header(wal, 0) + b"\x01" * page)
+    journal = open_journal(data)
+    assert journal.warnings == []
+    assert len(journal.answers("c19")) == 1
     journal.close()
 
 
