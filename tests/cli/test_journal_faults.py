@@ -218,6 +218,9 @@ def test_a_journal_that_cannot_be_written_is_still_read(tmp_path: Path, fault: s
     assert "start" not in events  # the gap between packs still holds
     assert any("the next ice session can start in two hours" in text for text in said), said
     assert _sessions(data) == [("ice", False, None)]  # nothing new recorded, nothing lost
+    if fault == "disk full":  # it could not be marked as told: said again at the next start
+        third = _run(tmp_path, "--text", "--mute", "--json", "--data-dir", str(data), limit=40_000)
+        assert json_turns(third.stdout)[0]["say"].startswith("Your ice session was interrupted")
 
 
 # --- a damaged write-ahead log after kill -9 ------------------------------------------------
