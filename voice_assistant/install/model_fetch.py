@@ -156,7 +156,6 @@ def fetch(
             if watching.reason is not None:
                 raise _too_slow(url, watching.reason, by_hand) from exc
             raise
-        watching.check()
         if watching.reason is not None:  # stopped between two reads, the file looked whole
             raise _too_slow(url, watching.reason, by_hand)
 
