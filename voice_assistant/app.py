@@ -8,6 +8,7 @@ the always-on wake loop. The other subcommands live in ``voice_assistant/command
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import signal
@@ -25,7 +26,7 @@ from voice_assistant.clock import SystemClock
 from voice_assistant.commands import EXIT_MISSING, EXIT_USAGE
 from voice_assistant.dialog.conversation import Conversation, ConversationOptions
 from voice_assistant.dialog.script import DialogScript, load_script
-from voice_assistant.errors import AssistantError
+from voice_assistant.errors import AssistantError, RecognizerError
 from voice_assistant.events import (
     DeviceProblem,
     InputClosed,
@@ -110,7 +111,7 @@ def _run_assistant(options: RunOptions, settings: Settings, sink: TurnSink) -> i
     listener: VoiceListener | None = None
     holder = _VocabularyHolder()
     if options.audio_in:
-        recognizer: Recognizer = build_recognizer(settings, _inbox_notice(inbox))
+        recognizer: Recognizer = _loaded_recognizer(settings, tell)
         if settings.wake:
             recognizer = wake_recognizer(recognizer, settings.wake_phrase)
         transcribe = _clip_transcriber(recognizer)
@@ -327,6 +328,22 @@ def build_recognizer(settings: Settings, notice: Callable[[str], None]) -> Backg
     """
     context = engines.context_for(settings)
     return BackgroundRecognizer(lambda: engines.open_recognizer(context), notice)
+
+
+def _loaded_recognizer(settings: Settings, tell: Teller) -> BackgroundRecognizer:
+    """The recogniser for ``--audio-in``, loaded before any clip is queued.
+
+    The clips and the end of input are queued at once, so a notice queued from the
+    loading thread (a damaged Whisper model, pocketsphinx taking over) would come
+    after the end and never be said: wait for the load and tell it now instead.
+    """
+    notices: list[str] = []
+    recognizer = build_recognizer(settings, notices.append)
+    with contextlib.suppress(RecognizerError):  # why is among the notices
+        recognizer.wait()
+    for notice in notices:
+        tell(notice)
+    return recognizer
 
 
 def wake_recognizer(recognizer: Recognizer, phrase: str) -> Recognizer:

@@ -28,6 +28,10 @@ class JournalError(AssistantError):
     """The session journal cannot be read or written."""
 
 
+class JournalNotWritable(JournalError):
+    """The session journal cannot be written (disk full, read-only), though it may be read."""
+
+
 class ConfigError(AssistantError):
     """The settings file is unreadable or has a bad value."""
 

@@ -9,6 +9,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -167,6 +168,61 @@ def test_killed_after_the_disk_filled_says_so_honestly(
     assert speaker.spoken[1].endswith("If a pack is still on, take it off now.")
 
 
+# --- a journal that can be read but not written at start (F04) ----------------------------
+
+
+def _ice_killed_after_start(home: Path, data: Path) -> None:
+    """An ice session under way, then kill -9 (nothing ends it in the journal)."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "voice_assistant", "--text", "--mute", "--json", "--data-dir",
+         str(data)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(home),
+    )  # fmt: skip
+    assert run.stdin is not None and run.stdout is not None
+    run.stdin.write(ICE)
+    run.stdin.flush()
+    for line in run.stdout:
+        if json.loads(line).get("event") == "start":
+            break
+    run.kill()
+    run.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("fault", ["disk full", "read-only"])
+def test_a_journal_that_cannot_be_written_is_still_read(tmp_path: Path, fault: str) -> None:
+    data = tmp_path / "data"
+    _ice_killed_after_start(tmp_path, data)
+    if fault == "read-only":  # a journal that refuses writes, as on a read-only disk
+        if os.getuid() == 0:
+            pytest.skip("root writes a read-only file; the disk-full case covers the fallback")
+        db = sqlite3.connect(data / "journal.sqlite3")
+        db.execute("PRAGMA journal_mode=DELETE")  # no log for a read-only open to need
+        db.close()
+        (data / "journal.sqlite3").chmod(0o444)
+    second = _run(
+        tmp_path,
+        "--text", "--mute", "--json", "--data-dir", str(data),
+        stdin=ICE,
+        limit=40_000 if fault == "disk full" else None,  # past its log: no file may grow
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert "Traceback" not in second.stderr
+    assert "I can't save to the session history (Cannot write the session journal" in (
+        second.stderr
+    )
+    assert "new sessions will not be recorded" in second.stderr
+    said = [turn.get("say") or "" for turn in json_turns(second.stdout)]
+    assert said[0].startswith("Your ice session was interrupted")  # read from the journal
+    assert said[0].endswith("If a pack is still on, take it off now.")
+    events = [turn.get("event") for turn in json_turns(second.stdout)]
+    assert "start" not in events  # the gap between packs still holds
+    assert any("the next ice session can start in two hours" in text for text in said), said
+    assert _sessions(data) == [("ice", False, None)]  # nothing new recorded, nothing lost
+    if fault == "disk full":  # it could not be marked as told: said again at the next start
+        third = _run(tmp_path, "--text", "--mute", "--json", "--data-dir", str(data), limit=40_000)
+        assert json_turns(third.stdout)[0]["say"].startswith("Your ice session was interrupted")
+
+
 # --- a damaged write-ahead log after kill -9 ------------------------------------------------
 
 HOLD = """
@@ -219,6 +275,42 @@ def test_sound_wal_after_kill_9_is_not_reported(tmp_path: Path) -> None:
     journal = open_journal(data)
     assert journal.warnings == []
     assert len(journal.answers("c19")) == 1  # nothing lost
+    journal.close()
+
+
+def _lone_frame_header(wal: Path, commit: int) -> bytes:
+    """A frame header with the current salt, as SQLite writes it before the page."""
+    data = wal.read_bytes()
+    return struct.pack(">2I", 2, commit) + data[16:24] + b"\x00" * 8
+
+
+@pytest.mark.parametrize("commit", [0, 3])
+def test_kill_9_between_frame_header_and_page_is_not_damage(tmp_path: Path, commit: int) -> None:
+    # F18: SQLite writes a WAL frame as two writes; a kill between them leaves a header with
+    # no page. That frame was never committed and SQLite ignores it: no damage to report.
+    data = tmp_path / "data"
+    _write_then_kill_9(tmp_path, data)
+    wal = data / "journal.sqlite3-wal"
+    with wal.open("ab") as out:
+        out.write(_lone_frame_header(wal, commit))
+    journal = open_journal(data)
+    assert journal.warnings == []
+    assert len(journal.answers("c19")) == 1  # nothing committed lost
+    journal.close()
+    assert not list(data.glob("journal.sqlite3-wal.damaged-*"))
+
+
+def test_damaged_frame_of_an_unfinished_transaction_is_not_damage(tmp_path: Path) -> None:
+    # a whole last frame that fails its checksum but ends no transaction: nothing is lost
+    data = tmp_path / "data"
+    _write_then_kill_9(tmp_path, data)
+    wal = data / "journal.sqlite3-wal"
+    page = int.from_bytes(wal.read_bytes()[8:12], "big")
+    with wal.open("ab") as out:
+        out.write(_lone_frame_header(wal, 0) + b"\x01" * page)
+    journal = open_journal(data)
+    assert journal.warnings == []
+    assert len(journal.answers("c19")) == 1
     journal.close()
 
 

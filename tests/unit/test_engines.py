@@ -305,3 +305,40 @@ def test_an_unreadable_whisper_model_is_named_and_pocketsphinx_takes_over(
     (note,) = choice.notes
     assert "model.bin (Permission denied) cannot be read" in note
     assert "chmod -R a+rX" in note
+
+
+@needs_weights
+def test_a_damaged_whisper_model_is_printed_and_said_with_audio_in(tmp_path: Path) -> None:
+    """F30: with --audio-in the clips and the end of input were queued before the
+    loader's notice, so the damaged model was neither printed nor said."""
+    import wave
+
+    from support import run_cli
+
+    from voice_assistant.adapters.audio.saved_speech import saved_texts
+
+    model = copy_model(tmp_path / "model", flip_byte_in="model.bin")
+    clip = tmp_path / "quiet.wav"
+    with wave.open(str(clip), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\0\0" * 16000)
+    wavs = tmp_path / "said"
+    result = run_cli(
+        "--mute",
+        "--save-speech",
+        str(wavs),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--audio-in",
+        str(clip),
+        env={whisper_model.ENV_MODEL_PATH: str(model)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "model.bin does not match its checksum" in result.stderr
+    assert "Using pocketsphinx" in result.stderr
+    assert "Traceback" not in result.stderr
+    said = [text for _, text in saved_texts(wavs)]
+    assert any("checksum" in text for text in said[:2]), said  # before the questions

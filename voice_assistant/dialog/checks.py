@@ -68,6 +68,8 @@ REQUIRED_DEVICE_MESSAGES = (
     "journal_restored_end",
     "journal_lost_end",
     "journal_unavailable_spoken",
+    "journal_read_only",
+    "journal_read_only_spoken",
     "already_running",
     "already_running_unknown",
 )
@@ -84,6 +86,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "devices.no_speaker": frozenset({"detail"}),
     "devices.journal_failed": frozenset({"detail"}),
     "devices.journal_unavailable": frozenset({"detail"}),
+    "devices.journal_read_only": frozenset({"detail"}),
     "devices.journal_damaged": frozenset({"detail"}),
     "devices.journal_restored_end": frozenset({"session", "time"}),
     "devices.journal_lost_end": frozenset({"session"}),

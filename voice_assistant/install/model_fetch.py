@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from voice_assistant.errors import ModelDownloadError
+from voice_assistant.install.transfer_watch import TransferWatch, watched_opener
 
 _CHUNK = 64 * 1024
 _UNPACK_FACTOR = 3  # zip + unpacked model ~ 2.7x the zip for vosk models
@@ -58,8 +59,10 @@ def disk_full(dest_dir: Path, needed: int | None) -> ModelDownloadError:
 
 
 def _copy_stream(response: IO[bytes], sink: IO[bytes], update: Callable[[int], object]) -> int:
+    """Copy what arrives, as it arrives (``read1``: a trickle is counted byte by byte)."""
+    read = getattr(response, "read1", response.read)
     copied = 0
-    while chunk := response.read(_CHUNK):
+    while chunk := read(_CHUNK):
         sink.write(chunk)
         copied += len(chunk)
         update(len(chunk))
@@ -81,11 +84,28 @@ def _progress_bar(total: int | None, initial: int, desc: str, enabled: bool) -> 
     )
 
 
-def _open(url: str, start: int, timeout: float) -> Any:
+def _open(url: str, start: int, timeout: float, watch: TransferWatch) -> Any:
     headers = {"User-Agent": _USER_AGENT}
     if start > 0:
         headers["Range"] = f"bytes={start}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    request = urllib.request.Request(url, headers=headers)
+    return watched_opener(watch).open(request, timeout=timeout)
+
+
+def _counted(update: Callable[[int], object], watch: TransferWatch) -> Callable[[int], None]:
+    def both(count: int) -> None:
+        update(count)
+        watch.note(count)
+
+    return both
+
+
+def _too_slow(url: str, reason: str, by_hand: str) -> ModelDownloadError:
+    host = urllib.parse.urlparse(url).netloc or url
+    return ModelDownloadError(
+        f"I gave up the download from {host}: {reason}. Try again later or on another "
+        f"connection (it resumes where it stopped). {by_hand}"
+    )
 
 
 def _network_error(url: str, exc: BaseException, by_hand: str) -> ModelDownloadError:
@@ -104,15 +124,55 @@ def _network_error(url: str, exc: BaseException, by_hand: str) -> ModelDownloadE
     )
 
 
-def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str, by_hand: str) -> None:
+def fetch(
+    url: str,
+    part: Path,
+    *,
+    progress: bool,
+    timeout: float,
+    desc: str,
+    by_hand: str,
+    watch: TransferWatch | None = None,
+) -> None:
     """Download ``url`` into ``part``, resuming from what is already there.
 
     ``by_hand`` is the installer's own advice for getting the model without this
-    download (each model has its own), told with every network error.
+    download (each model has its own), told with every network error. The
+    download gives up when ``watch`` (default: 3 hours at most, at least 1 KB/s
+    over each minute) finds it too slow or too long.
     """
+    with watch or TransferWatch() as watching:
+        try:
+            _fetch(
+                url,
+                part,
+                progress=progress,
+                timeout=timeout,
+                desc=desc,
+                by_hand=by_hand,
+                watch=watching,
+            )
+        except ModelDownloadError as exc:
+            if watching.reason is not None:
+                raise _too_slow(url, watching.reason, by_hand) from exc
+            raise
+        if watching.reason is not None:  # stopped between two reads, the file looked whole
+            raise _too_slow(url, watching.reason, by_hand)
+
+
+def _fetch(
+    url: str,
+    part: Path,
+    *,
+    progress: bool,
+    timeout: float,
+    desc: str,
+    by_hand: str,
+    watch: TransferWatch,
+) -> None:
     start = part.stat().st_size if part.exists() else 0
     try:
-        response_cm = _open(url, start, timeout)
+        response_cm = _open(url, start, timeout, watch)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and start > 0:  # we already have everything
             exc.close()
@@ -122,6 +182,7 @@ def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str, by
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise _network_error(url, exc, by_hand) from exc
     with response_cm as response:
+        watch.note(0)
         status = getattr(response, "status", 200) or 200
         resumed = start > 0 and status == 206
         if not resumed:
@@ -136,7 +197,7 @@ def fetch(url: str, part: Path, *, progress: bool, timeout: float, desc: str, by
         bar = _progress_bar(total, start, desc, progress)
         try:
             with part.open("ab" if resumed else "wb") as sink:
-                copied = _copy_stream(response, sink, bar.update)
+                copied = _copy_stream(response, sink, _counted(bar.update, watch))
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 part.unlink(missing_ok=True)

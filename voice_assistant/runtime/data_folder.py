@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from voice_assistant.clock import local_zone
 from voice_assistant.dialog.script import DialogScript
-from voice_assistant.errors import AssistantError
+from voice_assistant.errors import AssistantError, JournalNotWritable
 from voice_assistant.ports import Speaker
 from voice_assistant.runtime.lock import AlreadyRunning, DataFolderLock
 from voice_assistant.runtime.output import TurnSink
 from voice_assistant.session.journal.boot_clock import boot_time
-from voice_assistant.session.journal.journal import Journal, open_journal
+from voice_assistant.session.journal.journal import Journal, open_journal, open_journal_readonly
+from voice_assistant.session.journal.journal_schema import FILE_NAME
 from voice_assistant.session.journal.safe_journal import SafeJournal
 from voice_assistant.session.numbers import spoken_clock_time
 from voice_assistant.session.plans import SessionConfig
@@ -132,8 +133,15 @@ def open_safe_journal(
         else:
             tell(text, messages[spoken_key] if spoken_key else None)
 
+    read_only = None
     try:
         journal = open_journal(data_dir, config, tz=local_zone, boot=boot_time)
+    except JournalNotWritable as exc:
+        read_only = readable_journal(data_dir, config)
+        detail = str(exc).rstrip(".")
+        key = "journal_unavailable" if read_only is None else "journal_read_only"
+        say(messages[key].format(detail=detail), key + "_spoken")
+        journal = Journal.in_memory(config)
     except AssistantError as exc:
         detail = str(exc).rstrip(".")
         say(messages["journal_unavailable"].format(detail=detail), "journal_unavailable_spoken")
@@ -149,8 +157,24 @@ def open_safe_journal(
             return lock.note(unsaved=unsaved)
 
     return SafeJournal(
-        journal, lambda text: say(text, "journal_failed_spoken"), messages["journal_failed"], note
+        journal,
+        lambda text: say(text, "journal_failed_spoken"),
+        messages["journal_failed"],
+        note,
+        read_only=read_only,
     )
+
+
+def readable_journal(data_dir: Path, config: SessionConfig) -> Journal | None:
+    """The journal opened read-only, when it cannot be written (disk full, read-only
+    filesystem) but can still be read; None when there is none or it cannot be read."""
+    if not (data_dir / FILE_NAME).is_file():
+        return None
+    try:
+        return open_journal_readonly(data_dir, config, tz=local_zone, boot=boot_time)
+    except AssistantError as exc:
+        log.warning("cannot read the journal either: %s", exc)
+        return None
 
 
 def _restore_unsaved(

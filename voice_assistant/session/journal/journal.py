@@ -112,7 +112,10 @@ def open_journal(
 
 
 def open_journal_readonly(
-    data_dir: Path, config: SessionConfig | None = None, tz: tzinfo | None = None
+    data_dir: Path,
+    config: SessionConfig | None = None,
+    tz: Zone = None,
+    boot: BootClock | None = None,
 ) -> Journal:
     """Open the journal for reading only (``history``): works on a read-only folder or
     disk, while another heat-or-ice writes it, and never creates or changes anything.
@@ -121,7 +124,7 @@ def open_journal_readonly(
     try:
         check_private_file(path)
         if not path.exists():
-            return Journal.in_memory(config, tz)
+            return Journal(connect_memory(), None, config, tz, boot)
     except NotPrivate as exc:
         raise JournalError(f"Cannot read the session journal: {exc}") from exc
     except OSError as exc:
@@ -129,4 +132,4 @@ def open_journal_readonly(
             f"Cannot read the session journal in {data_dir} ({exc.strerror or exc}). "
             "Check that the folder is yours and readable (ls -ld it)."
         ) from exc
-    return Journal(connect_readonly(path), path, config, tz)
+    return Journal(connect_readonly(path), path, config, tz, boot)

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from voice_assistant.errors import JournalError
+from voice_assistant.errors import JournalError, JournalNotWritable
 from voice_assistant.runtime.privacy import (
     NotPrivate,
     check_private_file,
@@ -158,7 +158,7 @@ def connect_file(data_dir: Path) -> tuple[sqlite3.Connection, Path, str | None]:
     except sqlite3.OperationalError as exc:
         if conn is not None:
             conn.close()
-        raise JournalError(
+        raise JournalNotWritable(
             f"Cannot write the session journal {path} ({exc}). Sessions will not be "
             "remembered: choose another folder with --data-dir or fix its permissions."
         ) from exc

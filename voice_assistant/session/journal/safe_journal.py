@@ -37,7 +37,9 @@ class SafeJournal:
     """A JournalPort that forwards to a real journal; after a failure, to an in-memory one.
 
     A failed write is dropped (said once); a failed read is asked again of the
-    in-memory journal.
+    in-memory journal. ``read_only``: the journal file could not be written at start
+    but can be read; it still answers for an interrupted session and the gap between
+    packs, while new sessions live in memory only.
     """
 
     def __init__(
@@ -46,6 +48,8 @@ class SafeJournal:
         notify: Callable[[str], None],
         template: str,
         note: NoteWriter | None = None,
+        *,
+        read_only: Journal | None = None,
     ) -> None:
         self.journal = journal
         self.notify = notify
@@ -53,12 +57,24 @@ class SafeJournal:
         self.note = note
         self.failed = False
         self.real = journal  # still readable on a full disk: gap checks keep using it
+        if read_only is not None:  # could not be written at start (said already): read it
+            self.real, self.failed = read_only, True
         self._sessions: dict[int, dict[str, Any]] = {}  # id -> kind, plan, started
+        self._told_elsewhere: set[int] = set()  # interrupted sessions found in ``real`` only
 
     # --- reads: asked again of the in-memory journal after a failure -------------------------
 
     def find_interrupted(self, now_wall: float) -> InterruptedSession | None:
-        return self._read(lambda journal: journal.find_interrupted(now_wall))
+        """Also in the read-only journal, when the journal could not be written at start."""
+        found = self._read(lambda journal: journal.find_interrupted(now_wall))
+        if found is None and self.real is not self.journal:
+            try:
+                found = self.real.find_interrupted(now_wall)
+            except (JournalError, sqlite3.Error) as exc:
+                log.warning("could not read the journal for an interrupted session: %s", exc)
+            if found is not None:
+                self._told_elsewhere.add(found.session_id)
+        return found
 
     def interrupted_message(self, info: InterruptedSession) -> str:
         return self._read(lambda journal: journal.interrupted_message(info))
@@ -96,6 +112,8 @@ class SafeJournal:
         )
 
     def mark_interrupted(self, session_id: int, now_wall: float) -> None:
+        if session_id in self._told_elsewhere:
+            return  # in a journal that cannot be written: said again at the next start
         self._write(lambda journal: journal.mark_interrupted(session_id, now_wall))
 
     # --- the running session: remember what could not be saved ---------------------------

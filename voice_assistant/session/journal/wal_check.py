@@ -60,14 +60,26 @@ def wal_problem(path: Path) -> str | None:
         s0, s1 = _checksum(head[:8], big, s0, s1)
         s0, s1 = _checksum(data[offset + FRAME_HEADER : offset + frame], big, s0, s1)
         if (s0, s1) != (k1, k2):
-            return f"frame {number} of its write-ahead log does not match its checksum"
+            if _commits_from(data, offset, frame, (salt1, salt2)):
+                return f"frame {number} of its write-ahead log does not match its checksum"
+            return None  # only an unfinished transaction is dropped: normal recovery
         offset += frame
-    # Past the end of the valid chain, no frame may carry the current salt: one that
-    # does (after a frame whose salt was damaged, or cut off mid-frame) would be lost.
-    for start in range(offset, len(data), frame):
-        if len(data) - start >= 16 and struct.unpack(">2I", data[start + 8 : start + 16]) == (
-            salt1,
-            salt2,
-        ):
-            return "a frame of its write-ahead log is damaged or cut short"
+    # Past the end of the valid chain, no whole frame may carry the current salt: one
+    # that does (after a frame whose salt was damaged) would be lost. A last frame cut
+    # short (kill -9 between SQLite's write of its header and of its page) was never
+    # committed: SQLite ignores it at open, as normal recovery, and so do we.
+    for start in range(offset, len(data) - frame + 1, frame):
+        if struct.unpack(">2I", data[start + 8 : start + 16]) == (salt1, salt2):
+            return "a frame of its write-ahead log is damaged"
     return None
+
+
+def _commits_from(data: bytes, start: int, frame: int, salt: tuple[int, int]) -> bool:
+    """Does a whole frame from ``start`` on carry the current salt and end a
+    transaction (a non-zero database size)? SQLite would drop that commit; a damaged
+    frame with no commit after it only loses a transaction that never finished."""
+    for at in range(start, len(data) - frame + 1, frame):
+        _page, commit, f1, f2 = struct.unpack(">4I", data[at : at + 16])
+        if commit and (f1, f2) == salt:
+            return True
+    return False
