@@ -295,7 +295,7 @@ def _choice_answer(
     names = context.matcher.find(text).names
     distinct = set(names)
     if distinct == {"no"} and hedged and "unsure" in context.answers:
-        # "I haven't looked", "no, I don't think so": not a clear no (unsure is the
+        # "I haven't looked", "no, I haven't checked": not a clear no (unsure is the
         # cautious answer: at the swelling question it counts as swelling).
         return Understanding("answer", name="unsure", hedged=True)
     if len(distinct) == 1:
