@@ -118,8 +118,9 @@ def test_wake_mode_waits_for_the_phrase_between_conversations() -> None:
     assert result.returncode == 0, result.stderr
     turns = json_turns(result.stdout)
     states = [t["state"] for t in turns]
-    assert states[0] == "wake"  # "hello there" was ignored
-    assert states.count("wake") == 2
+    assert turns[0]["say"].startswith("I'm ready.")  # said once, when it starts listening
+    assert turns[1]["say"] == "I'm listening."  # "hello there" was ignored
+    assert states.count("wake") == 3  # ready, then the two wake phrases
     assert states.count("greeting") == 2
     assert "Waiting quietly" in result.stderr
     assert turns[-1]["state"] == "done"
