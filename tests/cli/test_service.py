@@ -135,3 +135,12 @@ def test_service_show_prints_the_unit() -> None:
     result = run_cli("service", "show")
     assert result.returncode == 0, result.stderr
     assert "ExecStart=" in result.stdout and "--wake" in result.stdout
+
+
+def test_the_contrib_copy_is_the_unit_the_command_writes() -> None:
+    from support import REPO
+
+    copy = (REPO / "contrib" / "heat-or-ice.service").read_text(encoding="utf-8")
+    unit = service.UNIT_TEMPLATE.format(user="@USER@", command="@BIN@ --wake")
+    assert copy.endswith(unit)
+    assert all(line.startswith("#") for line in copy.removesuffix(unit).splitlines())
