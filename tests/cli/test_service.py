@@ -70,9 +70,10 @@ def test_a_step_that_cannot_run_here_is_printed_with_the_rest(config: Path) -> N
 
 
 def test_an_unknown_account_is_named() -> None:
-    said: list[str] = []
-    assert service.install("no-such-user-here", out=said.append) == 2
-    assert "There is no user called 'no-such-user-here'" in said[0]
+    for command in (service.install, service.remove, service.show):
+        said: list[str] = []
+        assert command("no-such-user-here", out=said.append) == 2
+        assert said == ["There is no user called 'no-such-user-here' on this computer."]
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to see another account's view")

@@ -162,11 +162,18 @@ def _carry_out(steps: list[list[str]], run: Runner, out: Callable[[str], None]) 
     return True
 
 
-def install(user: str | None, *, run: Runner = _run, out: Callable[[str], None] = print) -> int:
+def _account(user: str | None, out: Callable[[str], None]) -> Account | None:
+    """The account ``user`` names (None: the one running this), or None after saying why."""
     try:
-        account = Account.named(user)
+        return Account.named(user)
     except KeyError:
-        out(f"There is no user called {user!r} on this computer. Create the account first.")
+        out(f"There is no user called {user!r} on this computer.")
+        return None
+
+
+def install(user: str | None, *, run: Runner = _run, out: Callable[[str], None] = print) -> int:
+    account = _account(user, out)
+    if account is None:
         return EXIT_USAGE
     if user is not None and account.uid != os.getuid() and os.getuid() != 0:
         out("Installing the service for another user needs root: run it with sudo.")
@@ -196,10 +203,8 @@ def install(user: str | None, *, run: Runner = _run, out: Callable[[str], None] 
 
 
 def remove(user: str | None, *, run: Runner = _run, out: Callable[[str], None] = print) -> int:
-    try:
-        account = Account.named(user)
-    except KeyError:
-        out(f"There is no user called {user!r} on this computer.")
+    account = _account(user, out)
+    if account is None:
         return EXIT_USAGE
     unit = account.unit_path
     if not unit.exists():
@@ -216,7 +221,9 @@ def remove(user: str | None, *, run: Runner = _run, out: Callable[[str], None] =
 
 
 def show(user: str | None, *, out: Callable[[str], None] = print) -> int:
-    account = Account.named(user)
+    account = _account(user, out)
+    if account is None:
+        return EXIT_USAGE
     out(f"# {account.unit_path}")
     out(unit_text(account, assistant_command()).rstrip("\n"))
     return EXIT_OK

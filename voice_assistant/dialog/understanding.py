@@ -142,18 +142,14 @@ def symptoms(
             found.append(fact)
             continue
         deniable = list(screen.named) + (list(screen.own) if fact == own_fact else [])
-        hits = [
-            (s, e)
-            for s, e in _found(words, deniable)
-            if not any(a <= s and e <= b for a, b in reassured)
-        ]
+        hits = [(s, e) for s, e in _found(words, deniable) if not _inside((s, e), reassured)]
         spans = [
             (s, e)
             for s, e in hits
             if _negated(words, s, lexicon) or _someone_else(words, s, lexicon)
         ]
         # A hit inside a denied one ("no problems with my BLADDER") is denied too.
-        if any(not any(a <= s and e <= b for a, b in spans) for s, e in hits):
+        if any(not _inside(hit, spans) for hit in hits):
             found.append(fact)
         elif hits:
             denied.add(fact)
@@ -172,7 +168,7 @@ def _concept(
         return [
             (s, e)
             for s, e in hits
-            if not _negated(words, s, lexicon) and not any(a <= s and e <= b for a, b in reassured)
+            if not _negated(words, s, lexicon) and not _inside((s, e), reassured)
         ]
 
     parts = live(_found(words, screen.parts))
@@ -223,6 +219,12 @@ def _negated(words: Sequence[str], start: int, lexicon: Lexicon) -> bool:
         if words[at] not in lexicon.negation_glue:
             return False
     return False
+
+
+def _inside(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    """Does ``span`` lie within one of ``spans`` (a reassurance, a denied mention)?"""
+    start, end = span
+    return any(a <= start and end <= b for a, b in spans)
 
 
 def _someone_else(words: Sequence[str], start: int, lexicon: Lexicon) -> bool:
