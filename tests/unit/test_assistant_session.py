@@ -334,15 +334,24 @@ def test_the_interrupted_warning_is_marked_told_only_after_it_was_said(
     assert fourth.sink.records == []  # told once it was said
 
 
+def timing(
+    script: DialogScript, config: SessionConfig, answers: list[str]
+) -> tuple[Rig, list[str]]:
+    """A rig whose session has started after ``answers``, and the list of what it said."""
+    speaker = RecordingSpeaker()
+    rig = Rig(script, config, Journal.in_memory(config), speaker=speaker)
+    rig.assistant.begin()
+    for answer in [*answers, "start"]:
+        rig.assistant.handle(Transcript(answer))
+    return rig, speaker.spoken
+
+
 def test_speech_not_understood_in_a_session_gets_help_when_it_matters(
     script: DialogScript, config: SessionConfig
 ) -> None:
     """A misheard "resume" used to leave the session paused, in silence, until the cap."""
-    rig = Rig(script, config, Journal.in_memory(config))
-    assistant, spoken = rig.assistant, rig.speaker.spoken  # type: ignore[attr-defined]  # a RecordingSpeaker
-    assistant.begin()
-    for answer in [*ICE, "start"]:
-        assistant.handle(Transcript(answer))
+    rig, spoken = timing(script, config, ICE)
+    assistant = rig.assistant
     unheard = Transcript("", 0.0, "audio")
     before = len(spoken)
     assistant.handle(unheard)  # once while timing: noise, or talk to someone else
@@ -358,11 +367,8 @@ def test_speech_not_understood_in_a_session_gets_help_when_it_matters(
 def test_a_red_flag_in_a_session_is_said_first_and_alone(
     script: DialogScript, config: SessionConfig
 ) -> None:
-    rig = Rig(script, config, Journal.in_memory(config))
-    assistant, spoken = rig.assistant, rig.speaker.spoken  # type: ignore[attr-defined]  # a RecordingSpeaker
-    assistant.begin()
-    for answer in [*HEAT, "start"]:
-        assistant.handle(Transcript(answer))
+    rig, spoken = timing(script, config, HEAT)
+    assistant = rig.assistant
     rig.clock.set(120.0)
     assistant.tick()
     before = len(spoken)
